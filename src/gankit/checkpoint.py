@@ -1,0 +1,101 @@
+"""Two artifacts per run: a full training state for exact resume, and a lean generator export.
+
+training state  `checkpoint.pt`: nets, optimizers, step, every RNG state, data order, fixed sample inputs,
+                the resolved config and a format version. Plain tensors and containers only, loaded with
+                torch.load(weights_only=True), which refuses to run pickled code.
+generator export `generator.safetensors` + `generator.json`: G's weights and what is needed to rebuild it.
+Files are written atomically (temporary file, fsync, rename) so a crash never leaves a half-written file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .errors import GankitError
+
+FORMAT_VERSION = 1
+STATE_NAME = "checkpoint.pt"
+EXPORT_WEIGHTS = "generator.safetensors"
+EXPORT_META = "generator.json"
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call write(tmp) on a temporary file beside `path`, fsync it, then rename it over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save_state(path: Path, state: dict[str, Any]) -> None:
+    state = {"format": FORMAT_VERSION, **state}
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    """Load a training state safely; a missing, truncated or foreign file is a one-line GankitError."""
+    path = Path(path)
+    if not path.is_file():
+        raise GankitError(f"checkpoint {path} does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError, OSError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise GankitError(f"checkpoint {path} is corrupt or not a gankit checkpoint ({first[:200]})") from None
+    if not isinstance(state, dict) or "format" not in state or "config" not in state:
+        raise GankitError(f"checkpoint {path} is not a gankit training state")
+    if state["format"] > FORMAT_VERSION:
+        raise GankitError(f"checkpoint {path} has format {state['format']}; this gankit reads up to {FORMAT_VERSION}")
+    return state
+
+
+def save_generator(folder: Path, G: torch.nn.Module, meta: dict[str, Any]) -> Path:
+    """Write generator.safetensors and generator.json into `folder`; returns the weights path."""
+    weights = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
+    atomic_write(folder / EXPORT_WEIGHTS, lambda tmp: save_file(weights, str(tmp)))
+    atomic_write(folder / EXPORT_META, lambda tmp: tmp.write_text(json.dumps({"format": FORMAT_VERSION, **meta}, indent=2)))
+    return folder / EXPORT_WEIGHTS
+
+
+def find_export(path: Path) -> tuple[Path, Path]:
+    """A run folder, a generator.safetensors or a generator.json -> (weights, meta)."""
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    weights, meta = folder / EXPORT_WEIGHTS, folder / EXPORT_META
+    if path.is_file() and path.suffix == ".safetensors":
+        weights, meta = path, path.with_suffix(".json")
+    if not weights.is_file() or not meta.is_file():
+        raise GankitError(f"no generator export ({EXPORT_WEIGHTS} + {EXPORT_META}) at {path}")
+    return weights, meta
+
+
+def read_export(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    weights, meta = find_export(path)
+    try:
+        info = json.loads(meta.read_text())
+        tensors = load_file(str(weights))
+    except (json.JSONDecodeError, SafetensorError, OSError) as err:
+        raise GankitError(f"generator export at {path} is corrupt ({str(err).splitlines()[0][:200]})") from None
+    return tensors, info

@@ -1,0 +1,185 @@
+"""Command line: `gankit train | sample | list | doctor`. Bad input is a one-line error and exit code 2."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import GankitError
+
+EPILOG_TRAIN = """\
+examples:
+  gankit train                          the default preset (mnist-dcgan): a few CPU minutes
+  gankit train seed-mlp                 the tutorial's MLP GAN
+  gankit train --minutes 2 --seed 1     stop after two minutes of training
+  gankit train seed-mlp --set optim.lr_g=1e-3 --set optim.beta1=0.9
+                                        the tutorial's original Adam settings (they collapse)
+  gankit train --dry-run                print the resolved config and stop
+  gankit train --resume runs/mnist-dcgan-20260101-120000 --steps 6000
+                                        continue a run (exactly where it stopped)
+"""
+
+
+def default_run_dir(cfg) -> Path:
+    return Path("runs") / f"{cfg.preset or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gankit", description="Train, sample and inspect generative adversarial networks.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Start with `gankit train` (the default preset) or `gankit list` (what there is).")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("train", help="train a GAN from a preset", epilog=EPILOG_TRAIN,
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Train a preset. Results go to a run folder: samples, curves, stats, checkpoints.")
+    p.add_argument("preset", nargs="?", help="preset name (`gankit list`) or a YAML file; default mnist-dcgan")
+    p.add_argument("--out", help="run folder (default runs/PRESET-TIME)")
+    limit = p.add_mutually_exclusive_group()
+    limit.add_argument("--steps", type=int, help="train for this many steps (train.steps)")
+    limit.add_argument("--minutes", type=float, help="train for this many minutes (train.minutes)")
+    p.add_argument("--seed", type=int, help="random seed (train.seed)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key, e.g. --set train.batch_size=128 (repeatable)")
+    p.add_argument("--resume", metavar="auto|PATH",
+                   help="continue from a run folder or checkpoint; `auto` picks the newest run of the preset")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("sample", help="draw images from a trained generator",
+                       description="Draw images from a run folder or a generator export.",
+                       epilog="examples:\n  gankit sample runs/RUN --n 64 --out grid.png\n"
+                              "  gankit sample runs/RUN --n 10000 --out samples.npz   (key images, uint8 N,H,W,C)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder, generator.safetensors or generator.json")
+    p.add_argument("--n", type=int, default=64, help="number of images (default 64)")
+    p.add_argument("--out", required=True, help=".png for a grid, .npz for arrays")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+
+    sub.add_parser("list", help="list presets, networks, losses, datasets and recipes")
+    p = sub.add_parser("doctor", help="check this machine: versions, device, a few seconds of real training")
+    p.add_argument("--out", help="folder for the doctor's sample grid (default: a temporary folder)")
+    return parser
+
+
+def find_resume(arg: str, preset: str | None, out: str | None) -> Path | None:
+    """--resume value -> a checkpoint path (or None for `auto` with nothing to resume)."""
+    from .checkpoint import STATE_NAME
+
+    if arg != "auto":
+        path = Path(arg)
+        path = path / STATE_NAME if path.is_dir() else path
+        if not path.exists():
+            raise GankitError(f"nothing to resume at {arg} (no {STATE_NAME})")
+        return path
+    if out:
+        path = Path(out) / STATE_NAME
+        return path if path.is_file() else None
+    from .config import DEFAULT_PRESET
+
+    candidates = sorted(Path("runs").glob(f"{Path(preset or DEFAULT_PRESET).stem}-*/{STATE_NAME}"),
+                        key=lambda p: p.stat().st_mtime)
+    return candidates[-1] if candidates else None
+
+
+def cmd_train(args) -> int:
+    from .checkpoint import load_state
+    from .config import apply_overrides, config_from_dict, resolve
+    from .trainer import Trainer
+
+    overrides = list(args.overrides)
+    for flag, key in (("steps", "train.steps"), ("minutes", "train.minutes"), ("seed", "train.seed")):
+        if getattr(args, flag) is not None:
+            overrides.append(f"{key}={getattr(args, flag)}")
+    if args.steps is not None:
+        overrides.append("train.minutes=0")
+    resume = find_resume(args.resume, args.preset, args.out) if args.resume else None
+    if resume is not None and args.preset is None:  # continue the saved experiment
+        saved = json.loads(load_state(resume)["config"])
+        cfg = config_from_dict(apply_overrides(saved, overrides))
+    else:
+        cfg = resolve(args.preset, overrides)
+    if args.dry_run:
+        print(cfg.to_yaml(), end="")
+        return 0
+    run_dir = Path(args.out) if args.out else (resume.parent if resume is not None else default_run_dir(cfg))
+    if resume is None and args.resume == "auto":
+        print(f"nothing to resume; starting a new run in {run_dir}")
+    check_writable(run_dir)
+    trainer = Trainer(cfg, run_dir, resume=resume, progress=not args.no_progress)
+    if resume is not None:
+        print(f"resuming {resume} at step {trainer.step}")
+    result = trainer.fit()
+    if result.interrupted:
+        print(f"stopped at step {result.step}; checkpoint saved. Resume with: gankit train --resume {result.run_dir}")
+    print(f"run folder   {result.run_dir}\n"
+          f"samples      {result.samples}\n"
+          f"curves       {result.curves}\n"
+          f"stats        {result.stats}\n"
+          f"generator    {result.generator}\n"
+          f"checkpoint   {result.checkpoint}\n"
+          f"next: gankit sample {result.run_dir} --n 64 --out grid.png")
+    return 0
+
+
+def check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".gankit-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise GankitError(f"cannot write to output folder {folder}: {err.strerror or err}") from None
+
+
+def cmd_sample(args) -> int:
+    from .sampling import load_generator, write_samples
+
+    generator = load_generator(args.source)
+    out = write_samples(generator.sample(args.n, seed=args.seed), Path(args.out))
+    print(f"wrote {args.n} samples to {out}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from . import DATASETS, LOSSES, NETWORKS, RECIPES
+    from .config import preset_delta, preset_names
+
+    print("presets (gankit train PRESET):")
+    for name in preset_names():
+        description = " ".join(str(preset_delta(name).get("description", "")).split())
+        print(f"  {name:16s} {description}")
+    for title, registry, key in (("networks", NETWORKS, "model.net"), ("losses", LOSSES, "loss.name"),
+                                 ("datasets", DATASETS, "data.name"), ("recipes", RECIPES, "recipe")):
+        print(f"\n{title} (--set {key}=NAME):")
+        for name, text in registry.describe().items():
+            print(f"  {name:16s} {text}")
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from .doctor import run_doctor
+
+    return run_doctor(args.out)
+
+
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "list": cmd_list, "doctor": cmd_doctor}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except GankitError as err:
+        if args.debug:
+            raise
+        print(f"gankit: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gankit: interrupted", file=sys.stderr)
+        return 130

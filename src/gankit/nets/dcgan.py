@@ -1,0 +1,77 @@
+"""DCGAN generator and discriminator (Radford et al. 2015, https://arxiv.org/abs/1511.06434).
+
+Sized for any side length s0 * 2^k with s0 <= 7: 28 = 7*4, 32 = 4*8, 64 = 4*16. G projects z to a
+s0 x s0 map, then k strided transposed convolutions double the size while halving the channels; D mirrors
+it with strided convolutions and a linear read-out. BatchNorm (optional) everywhere but G's output and
+D's input layer; ReLU in G, LeakyReLU in D, tanh out.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from ..config import ModelConfig
+from ..errors import GankitError
+from ..registry import NETWORKS
+from .layers import dcgan_init, norm1d, norm2d
+
+
+def pyramid(resolution: int) -> tuple[int, int]:
+    """Side length -> (s0, k) with resolution = s0 * 2**k, s0 <= 7, k >= 1."""
+    s0, k = resolution, 0
+    while s0 > 7 and s0 % 2 == 0:
+        s0, k = s0 // 2, k + 1
+    if s0 > 7 or k == 0:
+        raise GankitError(f"dcgan needs a resolution s * 2^k with s <= 7 and k >= 1 (28, 32, 64, ...), got {resolution}")
+    return s0, k
+
+
+class DCGANGenerator(nn.Module):
+    def __init__(self, z_dim: int, width: int, image_shape: tuple[int, int, int], norm: str):
+        super().__init__()
+        self.z_dim = z_dim
+        self.image_shape = tuple(image_shape)
+        channels, resolution, _ = image_shape
+        s0, k = pyramid(resolution)
+        c0 = width * 2 ** (k - 1)
+        self.start = (c0, s0)
+        bias = norm == "none"
+        self.project = nn.Sequential(nn.Linear(z_dim, c0 * s0 * s0, bias=bias), norm1d(norm, c0 * s0 * s0), nn.ReLU())
+        layers: list[nn.Module] = []
+        c = c0
+        for _ in range(k - 1):
+            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=bias), norm2d(norm, c // 2), nn.ReLU()]
+            c //= 2
+        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]
+        self.body = nn.Sequential(*layers)
+        dcgan_init(self)
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        c0, s0 = self.start
+        return self.body(self.project(z).view(-1, c0, s0, s0))  # [N, C, H, W]
+
+
+class DCGANDiscriminator(nn.Module):
+    def __init__(self, width: int, image_shape: tuple[int, int, int], norm: str, leak: float):
+        super().__init__()
+        channels, resolution, _ = image_shape
+        s0, k = pyramid(resolution)
+        bias = norm == "none"
+        layers: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(leak)]
+        c = width
+        for _ in range(k - 1):
+            layers += [nn.Conv2d(c, c * 2, 4, 2, 1, bias=bias), norm2d(norm, c * 2), nn.LeakyReLU(leak)]
+            c *= 2
+        layers += [nn.Flatten(), nn.Linear(c * s0 * s0, 1)]
+        self.net = nn.Sequential(*layers)
+        dcgan_init(self)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(x).squeeze(1)  # [N] logits
+
+
+@NETWORKS.register("dcgan", "convolutional G/D (DCGAN) for 28x28, 32x32, 64x64, ... images")
+def build_dcgan(cfg: ModelConfig, image_shape: tuple[int, int, int]) -> tuple[nn.Module, nn.Module]:
+    G = DCGANGenerator(cfg.z_dim, cfg.g_width, image_shape, cfg.g_norm)
+    D = DCGANDiscriminator(cfg.d_width, image_shape, cfg.d_norm, cfg.leak)
+    return G, D

@@ -1,0 +1,56 @@
+"""The tutorial's fully connected GAN (Goodfellow et al. 2014, https://arxiv.org/abs/1406.2661).
+
+G: z(100) -> 256 -> 512 -> 1024 -> 784, LeakyReLU(0.2) between layers, tanh out, reshaped to an image.
+D: image -> 512 -> 256 -> 1, LeakyReLU(0.2) between layers. D returns a logit; the tutorial's final
+sigmoid lives inside the loss (softplus form), which is the same function computed without overflow.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+
+from ..config import ModelConfig
+from ..registry import NETWORKS
+from .layers import norm1d
+
+
+class MLPGenerator(nn.Module):
+    def __init__(self, z_dim: int, hidden: list[int], image_shape: tuple[int, int, int], leak: float, norm: str):
+        super().__init__()
+        self.z_dim = z_dim
+        self.image_shape = tuple(image_shape)
+        layers: list[nn.Module] = []
+        width = z_dim
+        for i, h in enumerate(hidden):
+            # no norm right after the latent input, as in the tutorial's network
+            layers += [nn.Linear(width, h), norm1d(norm if i > 0 else "none", h), nn.LeakyReLU(leak)]
+            width = h
+        layers += [nn.Linear(width, math.prod(image_shape)), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z).view(-1, *self.image_shape)  # [N, C, H, W]
+
+
+class MLPDiscriminator(nn.Module):
+    def __init__(self, hidden: list[int], image_shape: tuple[int, int, int], leak: float, norm: str):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = math.prod(image_shape)
+        for i, h in enumerate(hidden):
+            layers += [nn.Linear(width, h), norm1d(norm if i > 0 else "none", h), nn.LeakyReLU(leak)]
+            width = h
+        layers += [nn.Linear(width, 1)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(x).squeeze(1)  # [N] logits
+
+
+@NETWORKS.register("mlp", "the tutorial's MLP GAN: G 256-512-1024-784, D 512-256-1, LeakyReLU 0.2, tanh")
+def build_mlp(cfg: ModelConfig, image_shape: tuple[int, int, int]) -> tuple[nn.Module, nn.Module]:
+    G = MLPGenerator(cfg.z_dim, cfg.g_hidden, image_shape, cfg.leak, cfg.g_norm)
+    D = MLPDiscriminator(cfg.d_hidden, image_shape, cfg.leak, cfg.d_norm)
+    return G, D

@@ -1,0 +1,54 @@
+"""Recipes: what each phase of a training step computes. The trainer owns time, backward() and optimizers.
+
+A recipe owns its networks (`self.nets`, a ModuleDict whose keys name the optimizers) and returns, for a
+phase, a dict of tensors whose 'loss' entry the trainer back-propagates; other entries are logged.
+A schedule is a list of phases per step, so n_critic, lazy penalties or warm-ups are all `schedule(step)`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn as nn
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One optimisation phase: `trains` names the net whose optimizer steps; `grads` the nets that need graphs."""
+
+    name: str
+    trains: str
+    grads: tuple[str, ...]
+
+
+@dataclass
+class StepContext:
+    """What a step's phases share: the trainer's random generator and a scratch dict (e.g. fakes to reuse)."""
+
+    generator: torch.Generator
+    device: torch.device
+    scratch: dict = field(default_factory=dict)
+
+    def randn(self, *shape: int) -> torch.Tensor:
+        # drawn on the CPU from one seeded generator, so runs and resumes repeat exactly on any device
+        return torch.randn(*shape, generator=self.generator).to(self.device, non_blocking=True)
+
+
+class Recipe(nn.Module):
+    """Base class: subclasses set `self.nets` and implement `schedule` and `compute`."""
+
+    nets: nn.ModuleDict
+
+    def schedule(self, step: int) -> list[Phase]:
+        raise NotImplementedError
+
+    def compute(self, phase: Phase, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def fixed_inputs(self, n: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """Inputs for the sample grids, drawn once per run and kept across resumes."""
+        raise NotImplementedError
+
+    def sample(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Images in [-1, 1] from fixed inputs."""
+        raise NotImplementedError

@@ -1,0 +1,271 @@
+"""The one training loop. It owns time: data order, phases, backward(), optimizers, requires_grad toggling,
+logging, sample grids, checkpoints and resume. Recipes say what a phase computes; nothing else trains.
+"""
+from __future__ import annotations
+
+import json
+import math
+import signal
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import yaml
+from tqdm import tqdm
+
+from .checkpoint import STATE_NAME, load_state, save_generator, save_state
+from .config import Config, config_from_dict
+from .data import BatchSampler, ImageData, load_data, to_uint8
+from .errors import GankitError
+from .recipes import StepContext, build_recipe
+from .report import plot_curves, save_grid
+
+# config keys a resumed run may change; anything else would make the resumed run a different experiment
+RESUME_MAY_CHANGE = ("train.steps", "train.minutes", "train.log_every", "train.sample_every", "train.ckpt_every",
+                     "train.threads", "train.device")
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise GankitError("train.device=cuda but no CUDA device is usable here (CPU build of torch, or no GPU); "
+                          "use train.device=cpu")
+    if name != "cpu" and not name.startswith("cuda"):
+        raise GankitError(f"unknown device '{name}'; valid: auto, cpu, cuda")
+    return torch.device(name)
+
+
+def flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in d.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = value
+    return out
+
+
+def config_changes(old: dict, new: dict) -> list[str]:
+    a, b = flatten(old), flatten(new)
+    return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    step: int
+    samples: Path
+    curves: Path | None
+    generator: Path
+    checkpoint: Path
+    stats: Path
+    interrupted: bool = False
+
+
+class StopFlag:
+    """Set by SIGINT/SIGTERM: the loop finishes its step, writes a checkpoint and stops."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous: dict = {}
+
+    def __enter__(self) -> "StopFlag":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.signal is not None:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        self.signal = signum
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+class Trainer:
+    def __init__(self, cfg: Config, run_dir: Path, resume: Path | None = None, progress: bool = True,
+                 data: ImageData | None = None):
+        self.cfg = cfg
+        self.run_dir = Path(run_dir)
+        self.progress = progress
+        t = cfg.train
+        if t.threads:
+            torch.set_num_threads(t.threads)
+        self.device = pick_device(t.device)
+        torch.manual_seed(t.seed)
+        self.data = (data if data is not None else load_data(cfg.data)).to(self.device)
+        self.recipe = build_recipe(cfg, self.data.image_shape).to(self.device)
+        lrs = {"G": cfg.optim.lr_g, "D": cfg.optim.lr_d}
+        self.opts = {name: torch.optim.Adam(net.parameters(), lr=lrs[name], betas=(cfg.optim.beta1, cfg.optim.beta2))
+                     for name, net in self.recipe.nets.items()}
+        self.noise = torch.Generator().manual_seed(t.seed)
+        self.sampler = BatchSampler(len(self.data), t.batch_size, seed=t.seed + 1)
+        self.fixed = self.recipe.fixed_inputs(t.n_samples, torch.Generator().manual_seed(t.seed + 2))
+        self.step = 0
+        self.wall_s = 0.0  # training seconds, summed over resumes
+        self.writer = None
+        if resume is not None:
+            self.load(resume)
+
+    # ------------------------------------------------------------ state
+
+    def state_dict(self) -> dict:
+        rng = {"noise": self.noise.get_state(), "torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {"config": json.dumps(self.cfg.to_dict()), "step": self.step, "wall_s": self.wall_s,
+                "nets": self.recipe.state_dict(), "opts": {k: o.state_dict() for k, o in self.opts.items()},
+                "rng": rng, "sampler": self.sampler.state_dict(), "fixed": self.fixed}
+
+    def load(self, path: Path) -> None:
+        state = load_state(path)
+        saved = json.loads(state["config"])
+        changed = [k for k in config_changes(saved, self.cfg.to_dict()) if k not in RESUME_MAY_CHANGE]
+        if changed:
+            raise GankitError(f"cannot resume {path}: the config differs in {', '.join(changed)} "
+                              f"(only {', '.join(RESUME_MAY_CHANGE)} may change)")
+        try:
+            self.recipe.load_state_dict(state["nets"])
+            for name, opt in self.opts.items():
+                opt.load_state_dict(state["opts"][name])
+            self.noise.set_state(state["rng"]["noise"])
+            torch.set_rng_state(state["rng"]["torch"])
+            if "cuda" in state["rng"] and self.device.type == "cuda":
+                torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+            self.sampler.load_state_dict(state["sampler"])
+        except (KeyError, RuntimeError, ValueError) as err:
+            raise GankitError(f"checkpoint {path} does not fit this model ({str(err).splitlines()[0][:200]})") from None
+        self.fixed = {k: v.clone() for k, v in state["fixed"].items()}
+        self.step = int(state["step"])
+        self.wall_s = float(state["wall_s"])
+
+    def save_checkpoint(self) -> Path:
+        path = self.run_dir / STATE_NAME
+        save_state(path, self.state_dict())
+        return path
+
+    def export_generator(self) -> Path:
+        meta = {"config": self.cfg.to_dict(), "image_shape": list(self.data.image_shape), "step": self.step,
+                "class_names": list(self.data.class_names)}
+        return save_generator(self.run_dir, self.recipe.nets["G"], meta)
+
+    # ------------------------------------------------------------ pictures
+
+    @torch.no_grad()
+    def sample_fixed(self) -> torch.Tensor:
+        """uint8 images from the fixed inputs, with the nets in eval mode (BatchNorm running statistics)."""
+        self.recipe.eval()
+        try:
+            inputs = {k: v.to(self.device) for k, v in self.fixed.items()}
+            return to_uint8(self.recipe.sample(inputs)).cpu()
+        finally:
+            self.recipe.train()
+
+    def save_samples(self) -> Path:
+        images = self.sample_fixed()
+        save_grid(images, self.run_dir / "samples" / f"step-{self.step:07d}.png")
+        if self.writer is not None:
+            self.writer.add_images("samples", images, self.step)
+        return save_grid(images, self.run_dir / "samples.png")
+
+    # ------------------------------------------------------------ the loop
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        batch = self.data.batch(self.sampler.next().to(self.device))
+        ctx = StepContext(self.noise, self.device)
+        logs: dict[str, torch.Tensor] = {}
+        for phase in self.recipe.schedule(self.step):
+            for name, net in self.recipe.nets.items():
+                net.requires_grad_(name in phase.grads)
+            out = self.recipe.compute(phase, batch, ctx)
+            opt = self.opts[phase.trains]
+            opt.zero_grad(set_to_none=True)
+            out["loss"].backward()
+            opt.step()
+            for key, value in out.items():
+                logs[f"loss/{phase.name}" if key == "loss" else key] = value.detach()
+        self.step += 1
+        return logs
+
+    def fit(self) -> RunResult:
+        t = self.cfg.train
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "config.yaml").write_text(self.cfg.to_yaml())
+        stats_path = self.run_dir / "stats.jsonl"
+        self.writer = tensorboard_writer(self.run_dir)
+        deadline = time.perf_counter() + 60 * t.minutes if t.minutes > 0 else math.inf
+        sums: dict[str, torch.Tensor] = defaultdict(lambda: torch.zeros((), device=self.device))
+        n_logged, tick_start, tick_step = 0, time.perf_counter(), self.step
+        bar = tqdm(total=t.steps, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True,
+                   desc=self.cfg.preset or "train")
+        if self.step == 0:
+            self.save_samples()
+        with StopFlag() as stop, open(stats_path, "a") as stats:
+            while self.step < t.steps and time.perf_counter() < deadline and stop.signal is None:
+                logs = self.train_step()
+                for key, value in logs.items():
+                    sums[key] += value  # stays on the device: no host sync inside the step
+                n_logged += 1
+                bar.update(1)
+                last = self.step >= t.steps or time.perf_counter() >= deadline or stop.signal is not None
+                if self.step % t.log_every == 0 or last:
+                    now = time.perf_counter()
+                    self.wall_s += now - tick_start
+                    values = torch.stack(list(sums.values())).div(n_logged).tolist()  # one sync per tick
+                    record = {"step": self.step, "wall_s": round(self.wall_s, 3), "epoch": self.sampler.epoch,
+                              **{k: round(v, 5) for k, v in zip(sums, values)},
+                              "steps_per_s": round((self.step - tick_step) / max(now - tick_start, 1e-9), 3)}
+                    stats.write(json.dumps(record) + "\n")
+                    stats.flush()
+                    bar.set_postfix_str(progress_text(record), refresh=False)
+                    if self.writer is not None:
+                        for key, value in record.items():
+                            if key not in ("step", "epoch"):
+                                self.writer.add_scalar(key, value, self.step)
+                    sums.clear()
+                    n_logged, tick_start, tick_step = 0, time.perf_counter(), self.step
+                if self.step % t.sample_every == 0 and not last:
+                    self.save_samples()
+                if self.step % t.ckpt_every == 0 and not last:
+                    self.save_checkpoint()
+            interrupted = stop.signal is not None
+        bar.close()
+        samples = self.save_samples()
+        if self.writer is not None:
+            self.writer.close()
+        checkpoint = self.save_checkpoint()
+        generator = self.export_generator()
+        curves = plot_curves(read_stats(stats_path), self.run_dir / "curves.png", self.cfg.preset)
+        return RunResult(self.run_dir, self.step, samples, curves, generator, checkpoint, stats_path, interrupted)
+
+
+def progress_text(record: dict) -> str:
+    parts = [f"{k[5:]} {v:.3f}" for k, v in record.items() if k.startswith("loss/")]
+    parts += [f"{k} {record[k]:.2f}" for k in ("D(x)", "D(G(z))") if k in record]
+    return " ".join(parts)
+
+
+def read_stats(path: Path) -> list[dict]:
+    if not Path(path).is_file():
+        return []
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def tensorboard_writer(run_dir: Path):
+    """A SummaryWriter when the optional `tensorboard` package is installed, else None."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(run_dir / "tensorboard"))
+
+
+def load_run_config(run_dir: Path) -> Config:
+    return config_from_dict(yaml.safe_load((Path(run_dir) / "config.yaml").read_text()))
