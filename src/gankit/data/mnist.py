@@ -143,7 +143,7 @@ def read_idx(path: Path) -> np.ndarray:
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):
         raise GankitError(f"{path} is truncated: expected {int(np.prod(dims))} values, found {body.size}")
-    return body.reshape(dims)
+    return body.reshape(dims).copy()  # frombuffer views are read-only
 
 
 def load_idx(source: IDXSource, cfg: DataConfig) -> ImageData:

@@ -1,0 +1,88 @@
+"""Train the bundled MNIST feature network, deterministically on the CPU, and write its weights.
+
+usage: python scripts/train_mnist_classifier.py [--out src/gankit/metrics/assets/mnist_classifier.safetensors]
+
+One thread, fixed seeds and deterministic algorithms, so that the same torch version rebuilds the same
+bytes; the SHA-256 of the weights is printed and recorded beside them. Data: the bundled MNIST train split
+(60,000) for training, the test split (10,000) only for the accuracy printed at the end.
+"""
+import argparse
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+from gankit.data.base import to_float
+from gankit.data.mnist import bundled_mnist
+from gankit.metrics.mnist_net import MNISTNet
+
+ASSETS = Path(__file__).resolve().parents[1] / "src" / "gankit" / "metrics" / "assets"
+
+
+def shift(x: torch.Tensor, generator: torch.Generator, max_px: int = 2) -> torch.Tensor:
+    """Random translation by up to max_px pixels (zero padding): the only augmentation."""
+    n = len(x)
+    padded = F.pad(x, (max_px,) * 4, value=-1.0)
+    dx = torch.randint(0, 2 * max_px + 1, (n,), generator=generator)
+    dy = torch.randint(0, 2 * max_px + 1, (n,), generator=generator)
+    rows = (dy.view(n, 1) + torch.arange(28)).view(n, 1, 28, 1).expand(n, 1, 28, 28 + 2 * max_px)
+    cols = (dx.view(n, 1) + torch.arange(28)).view(n, 1, 1, 28).expand(n, 1, 28, 28)
+    return padded.gather(2, rows).gather(3, cols)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ASSETS / "mnist_classifier.safetensors"))
+    parser.add_argument("--epochs", type=int, default=6)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    arrays = bundled_mnist()
+    x_train = to_float(torch.from_numpy(arrays["x_train"]).unsqueeze(1))
+    y_train = torch.from_numpy(arrays["y_train"]).long()
+    x_test = to_float(torch.from_numpy(arrays["x_test"]).unsqueeze(1))
+    y_test = torch.from_numpy(arrays["y_test"]).long()
+
+    net = MNISTNet()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    steps_per_epoch = len(x_train) // 128
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=args.epochs * steps_per_epoch)
+    start = time.time()
+    for epoch in range(args.epochs):
+        net.train()
+        order = torch.randperm(len(x_train), generator=generator)
+        total = 0.0
+        for i in range(steps_per_epoch):
+            index = order[i * 128:(i + 1) * 128]
+            _, logits = net(shift(x_train[index], generator))
+            loss = F.cross_entropy(logits, y_train[index])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item()
+        print(f"epoch {epoch + 1}/{args.epochs}  train loss {total / steps_per_epoch:.4f}  {time.time() - start:.0f} s",
+              flush=True)
+    net.eval()
+    with torch.no_grad():
+        predictions = torch.cat([net(x)[1].argmax(1) for x in x_test.split(1000)])
+    accuracy = (predictions == y_test).float().mean().item()
+    print(f"test accuracy {accuracy * 100:.2f}% on 10,000 MNIST test images")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(out))
+    sha = hashlib.sha256(out.read_bytes()).hexdigest()
+    out.with_suffix(".json").write_text(json.dumps(
+        {"sha256": sha, "test_accuracy": round(accuracy, 4), "epochs": args.epochs, "torch": torch.__version__,
+         "script": "scripts/train_mnist_classifier.py"}, indent=2) + "\n")
+    print(f"wrote {out.name}  sha256 {sha}")
+
+
+if __name__ == "__main__":
+    main()

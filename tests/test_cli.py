@@ -1,0 +1,84 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from gankit.cli import main
+
+from conftest import TINY
+
+
+def gankit(*args):
+    """Run the real console entry point in a subprocess: (exit code, stdout, stderr)."""
+    proc = subprocess.run([sys.executable, "-m", "gankit", *args], capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def one_line_error(stderr: str, text: str) -> None:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gankit: error: ") and text in lines[0], stderr
+
+
+def test_wrong_preset_is_one_line_and_exit_2():
+    code, out, err = gankit("train", "mnist-gan", "--dry-run")
+    assert code == 2
+    one_line_error(err, "unknown preset 'mnist-gan'; valid: ")
+
+
+def test_bad_set_key_is_one_line_and_exit_2():
+    code, _, err = gankit("train", "--set", "train.batchsize=3", "--dry-run")
+    assert code == 2
+    one_line_error(err, "unknown config key 'train.batchsize'")
+
+
+def test_corrupt_checkpoint_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "checkpoint.pt").write_bytes(b"PK\x03\x04 this is not a checkpoint")
+    code, _, err = gankit("train", "--resume", str(tmp_path))
+    assert code == 2
+    one_line_error(err, "is corrupt or not a gankit checkpoint")
+
+
+def test_dry_run_prints_the_resolved_config(capsys):
+    assert main(["train", "seed-mlp", "--steps", "7", "--set", "train.batch_size=16", "--dry-run"]) == 0
+    cfg = yaml.safe_load(capsys.readouterr().out)
+    assert cfg["preset"] == "seed-mlp" and cfg["train"]["steps"] == 7 and cfg["train"]["batch_size"] == 16
+
+
+def test_train_sample_and_resume_through_the_cli(tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "seed-mlp", "--out", str(run), "--no-progress", *sum((["--set", s] for s in TINY), [])]
+    assert main(args + ["--steps", "4"]) == 0
+    assert "samples" in capsys.readouterr().out
+    assert main(["train", "--resume", str(run), "--steps", "6", "--no-progress"]) == 0
+    assert "resuming" in capsys.readouterr().out
+    assert yaml.safe_load((run / "config.yaml").read_text())["train"]["steps"] == 6
+    assert main(["sample", str(run), "--n", "12", "--out", str(tmp_path / "s.npz"), "--seed", "1"]) == 0
+    with np.load(tmp_path / "s.npz") as f:
+        assert f["images"].shape == (12, 28, 28, 1)
+    assert main(["sample", str(tmp_path / "nowhere"), "--n", "2", "--out", str(tmp_path / "s.png")]) == 2
+    assert "no generator export" in capsys.readouterr().err
+
+
+def test_list_names_every_component(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("seed-mlp", "mnist-dcgan", "mlp", "dcgan", "minimax", "non-saturating", "mnist", "folder",
+                 "fashion-mnist", "gan"):
+        assert name in out
+
+
+def test_doctor_trains_and_gives_a_verdict(tmp_path, capsys):
+    assert main(["doctor", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "torch" in out and "VERDICT: OK" in out
+    assert (tmp_path / "samples.png").is_file()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["sample", "--help"]])
+def test_help_teaches(args, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 0
+    assert "gankit" in capsys.readouterr().out

@@ -1,0 +1,117 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gankit.checkpoint import STATE_NAME, load_state
+from gankit.config import preset_names, resolve
+from gankit.errors import GankitError
+from gankit.sampling import load_generator, write_samples
+from gankit.trainer import Trainer
+
+from conftest import TINY
+
+SMALL_MLP = ["model.g_hidden=[32, 32]", "model.d_hidden=[32]"]
+
+
+def params(trainer):
+    return {k: v.clone() for k, v in trainer.recipe.state_dict().items()}
+
+
+@pytest.mark.parametrize("preset", preset_names())
+def test_every_preset_trains_on_tiny_data(preset, tmp_path):
+    cfg = resolve(preset, TINY + ["train.steps=4", "model.g_width=8", "model.d_width=8"])
+    result = Trainer(cfg, tmp_path, progress=False).fit()
+    assert result.step == 4
+    for name in ("config.yaml", "stats.jsonl", "samples.png", "curves.png", "generator.safetensors",
+                 "generator.json", STATE_NAME):
+        assert (tmp_path / name).is_file(), name
+    records = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [2, 4]
+    assert {"loss/D", "loss/G", "D(x)", "D(G(z))", "steps_per_s", "wall_s"} <= set(records[0])
+    assert all(np.isfinite(v) for r in records for v in r.values())
+
+
+def run(tmp_path, steps, resume=None, extra=()):
+    cfg = resolve("seed-mlp", TINY + SMALL_MLP + [f"train.steps={steps}", "train.ckpt_every=300", *extra])
+    trainer = Trainer(cfg, tmp_path, resume=resume, progress=False)
+    trainer.fit()
+    return trainer
+
+
+def test_resume_is_exact(tmp_path):
+    whole = run(tmp_path / "whole", 2000)
+    run(tmp_path / "split", 1000)
+    resumed = run(tmp_path / "split", 2000, resume=tmp_path / "split" / STATE_NAME)
+    assert resumed.step == whole.step == 2000
+    a, b = params(whole), params(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    for name in whole.opts:
+        sa, sb = whole.opts[name].state_dict()["state"], resumed.opts[name].state_dict()["state"]
+        assert all(torch.equal(sa[i]["exp_avg_sq"], sb[i]["exp_avg_sq"]) for i in sa)
+    assert torch.equal(whole.fixed["z"], resumed.fixed["z"])
+
+
+def test_resume_is_exact_with_batchnorm_and_fresh_noise(tmp_path):
+    extra = ["model.net=dcgan", "model.g_width=8", "model.d_width=8", "model.g_norm=batch", "model.d_norm=batch",
+             "train.reuse_fakes=false"]
+    whole = run(tmp_path / "whole", 60, extra=extra)
+    run(tmp_path / "split", 25, extra=extra)
+    resumed = run(tmp_path / "split", 60, resume=tmp_path / "split" / STATE_NAME, extra=extra)
+    a, b = params(whole), params(resumed)
+    assert any("running_mean" in k for k in a)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_refuses_a_changed_config(tmp_path):
+    run(tmp_path, 3)
+    cfg = resolve("seed-mlp", TINY + SMALL_MLP + ["train.steps=6", "optim.lr_g=0.1"])
+    with pytest.raises(GankitError, match="config differs in optim.lr_g"):
+        Trainer(cfg, tmp_path, resume=tmp_path / STATE_NAME, progress=False)
+
+
+def test_corrupt_and_foreign_checkpoints_are_refused(tmp_path):
+    run(tmp_path, 3)
+    data = (tmp_path / STATE_NAME).read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(GankitError, match="corrupt"):
+        load_state(tmp_path / "cut.pt")
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.pt")
+    with pytest.raises(GankitError, match="not a gankit training state"):
+        load_state(tmp_path / "foreign.pt")
+
+
+def test_a_pickled_object_in_a_checkpoint_never_runs(tmp_path):
+    import pickle
+
+    class Boom:
+        def __reduce__(self):
+            return (exec, ("open(%r, 'w').write('ran')" % str(tmp_path / "pwned"),))
+
+    with open(tmp_path / "evil.pt", "wb") as f:
+        pickle.dump({"format": 1, "config": Boom()}, f)
+    with pytest.raises(GankitError):
+        load_state(tmp_path / "evil.pt")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_samples_files_and_fixed_noise_grid(tmp_path):
+    trainer = run(tmp_path, 3)
+    G = load_generator(tmp_path)
+    images = G.sample(10, seed=3)
+    assert images.shape == (10, 1, 28, 28) and images.dtype == torch.uint8
+    assert torch.equal(images, G.sample(10, seed=3)) and not torch.equal(images, G.sample(10, seed=4))
+    write_samples(images, tmp_path / "s.npz")
+    with np.load(tmp_path / "s.npz") as f:
+        assert f["images"].shape == (10, 28, 28, 1) and f["images"].dtype == np.uint8
+    write_samples(images, tmp_path / "s.png")
+    assert Image.open(tmp_path / "s.png").size == (2 * (4 * 30 + 2), 2 * (3 * 30 + 2))  # 4 x 3 cells of 30 px, doubled
+    with pytest.raises(GankitError, match="use a .png"):
+        write_samples(images, tmp_path / "s.jpg")
+    # the exported generator reproduces the trainer's fixed-noise grid
+    trainer.recipe.eval()
+    with torch.no_grad():
+        expected = trainer.recipe.sample(trainer.fixed)
+    assert torch.allclose(G.G(trainer.fixed["z"]), expected)
