@@ -61,6 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help=".png for a grid, .npz for arrays")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
 
+    p = sub.add_parser("eval", help="quality metrics: FID, KID, IS, precision/recall, density/coverage",
+                       description="Evaluate a run, a generator export, a .npz of images or an image folder "
+                                   "against real data. Every result carries its evaluation card.",
+                       epilog="examples:\n  gankit eval runs/RUN\n  gankit eval samples.npz --ref mnist-train --json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("target", metavar="TARGET", help="run folder, generator export, .npz (key images) or image folder")
+    p.add_argument("--ref", default="mnist-test", help="reference data: mnist-test (default) or mnist-train")
+    p.add_argument("--n", type=int, default=10000, help="number of generated samples (default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument("--extractor", default="mnist", help="feature extractor: mnist (default) or inception")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
     sub.add_parser("list", help="list presets, networks, losses, datasets and recipes")
     p = sub.add_parser("doctor", help="check this machine: versions, device, a few seconds of real training")
     p.add_argument("--out", help="folder for the doctor's sample grid (default: a temporary folder)")
@@ -146,8 +158,18 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_eval(args) -> int:
+    from .metrics.evaluate import evaluate_images, format_table, load_target
+
+    images, source = load_target(args.target, args.n, args.seed)
+    result = evaluate_images(images, ref=args.ref, extractor=args.extractor, seed=args.seed, source=source)
+    print(json.dumps(result) if args.json else format_table(result))
+    return 0
+
+
 def cmd_list(args) -> int:
-    from . import DATASETS, LOSSES, NETWORKS, RECIPES
+    from . import DATASETS, EXTRACTORS, LOSSES, NETWORKS, RECIPES
+    from .metrics import features  # noqa: F401  (registers the extractors)
     from .config import preset_delta, preset_names
 
     print("presets (gankit train PRESET):")
@@ -155,7 +177,8 @@ def cmd_list(args) -> int:
         description = " ".join(str(preset_delta(name).get("description", "")).split())
         print(f"  {name:16s} {description}")
     for title, registry, key in (("networks", NETWORKS, "model.net"), ("losses", LOSSES, "loss.name"),
-                                 ("datasets", DATASETS, "data.name"), ("recipes", RECIPES, "recipe")):
+                                 ("datasets", DATASETS, "data.name"), ("recipes", RECIPES, "recipe"),
+                                 ("feature extractors", EXTRACTORS, "eval.extractor")):
         print(f"\n{title} (--set {key}=NAME):")
         for name, text in registry.describe().items():
             print(f"  {name:16s} {text}")
@@ -168,7 +191,7 @@ def cmd_doctor(args) -> int:
     return run_doctor(args.out)
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "list": cmd_list, "doctor": cmd_doctor}
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "list": cmd_list, "doctor": cmd_doctor}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,158 @@
+"""The evaluator: images -> every metric, with the evaluation card that says how the numbers were made.
+
+Reference features of real data are computed once per (reference, extractor checksum) and cached.
+"""
+from __future__ import annotations
+
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..config import DataConfig
+from ..errors import GankitError
+from . import scores
+from .features import Extractor, get_extractor
+
+# name -> (dataset config, how many images, description). Train is subsampled to keep k-NN metrics cheap.
+REFERENCES = {
+    "mnist-test": (DataConfig(name="mnist", split="test"), 10000, "MNIST test split, all 10,000 images"),
+    "mnist-train": (DataConfig(name="mnist", split="train"), 10000,
+                    "MNIST train split, 10,000 images drawn with seed 0"),
+}
+K_PRECISION_RECALL = 3
+K_DENSITY_COVERAGE = 5
+KID_SUBSETS = 100
+KID_SUBSET_SIZE = 1000
+IS_SPLITS = 10
+
+
+def reference_images(ref: str) -> torch.Tensor:
+    from ..data import load_data
+
+    if ref not in REFERENCES:
+        raise GankitError(f"unknown reference '{ref}'; valid: {', '.join(REFERENCES)}")
+    cfg, n, _ = REFERENCES[ref]
+    images = load_data(cfg).images
+    if n < len(images):
+        images = images[torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:n]]
+    return images
+
+
+def reference_features(ref: str, extractor: Extractor) -> dict[str, np.ndarray]:
+    """Features of a reference set, cached on disk under the extractor's checksum."""
+    from ..data.mnist import cache_dir
+
+    path = cache_dir() / "refs" / f"{ref}-{extractor.name}-{extractor.checksum[:16]}.npz"
+    if path.is_file():
+        try:
+            with np.load(path) as f:
+                return {k: f[k] for k in f.files}
+        except (OSError, ValueError):
+            path.unlink(missing_ok=True)  # a damaged cache entry is rebuilt
+    out = extractor(reference_images(ref))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.stem + f".{time.time_ns()}.tmp.npz")
+        np.savez(tmp, **out)
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only cache only costs recomputation
+    return out
+
+
+def evaluation_card(ref: str, extractor: Extractor, n_samples: int, seed: int | None, n_ref: int,
+                    source: str = "") -> dict:
+    try:
+        version = metadata.version("gankit")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return {"extractor": extractor.name, "extractor_sha256": extractor.checksum, "reference": ref,
+            "reference_description": REFERENCES[ref][2], "reference_size": n_ref, "n_samples": n_samples,
+            "seed": seed, "source": source, "k_precision_recall": K_PRECISION_RECALL,
+            "k_density_coverage": K_DENSITY_COVERAGE, "kid_subsets": KID_SUBSETS,
+            "kid_subset_size": KID_SUBSET_SIZE, "is_splits": IS_SPLITS, "gankit": version}
+
+
+def evaluate_images(images: torch.Tensor, ref: str = "mnist-test", extractor: str = "mnist", seed: int | None = 0,
+                    labels: torch.Tensor | None = None, source: str = "", fid_only: bool = False) -> dict:
+    """Every metric of uint8 images [N, C, H, W] against a reference; `card` says how they were made."""
+    if len(images) < 2:
+        raise GankitError(f"need at least 2 images to evaluate, got {len(images)}")
+    net = get_extractor(extractor)
+    real = reference_features(ref, net)
+    fake = net(images)
+    out: dict = {"fid": scores.fid(real["features"], fake["features"])}
+    if not fid_only:
+        kid_mean, kid_std = scores.kid(real["features"], fake["features"], KID_SUBSETS, KID_SUBSET_SIZE,
+                                       seed=seed or 0)
+        precision, recall = scores.precision_recall(real["features"], fake["features"], K_PRECISION_RECALL)
+        density, coverage = scores.density_coverage(real["features"], fake["features"], K_DENSITY_COVERAGE)
+        out.update({"kid": kid_mean, "kid_std": kid_std, "precision": precision, "recall": recall,
+                    "density": density, "coverage": coverage})
+        if "logits" in fake:
+            is_mean, is_std = scores.classifier_score(fake["logits"], IS_SPLITS)
+            histogram = scores.class_histogram(fake["logits"], fake["logits"].shape[1])
+            out.update({"is": is_mean, "is_std": is_std, "classes_covered": histogram["classes_covered"],
+                        "class_kl": histogram["kl_to_uniform"], "class_counts": histogram["counts"]})
+            if labels is not None:
+                accuracy = scores.label_accuracy(fake["logits"], labels.numpy())
+                out.update({"label_accuracy": accuracy["accuracy"], "label_accuracy_per_label": accuracy["per_label"]})
+    out["card"] = evaluation_card(ref, net, len(images), seed, len(real["features"]), source)
+    return out
+
+
+def load_target(target: str | Path, n: int, seed: int) -> tuple[torch.Tensor, str]:
+    """A run folder, generator export, .npz of images or image folder -> (uint8 [N, C, H, W], description)."""
+    from ..checkpoint import EXPORT_META
+    from ..sampling import load_generator
+
+    path = Path(target)
+    if not path.exists():
+        raise GankitError(f"evaluation target {path} does not exist")
+    if path.suffix in (".safetensors", ".json") or (path.is_dir() and (path / EXPORT_META).is_file()):
+        generator = load_generator(path)
+        return generator.sample(n, seed=seed), f"generator {path} (step {generator.meta.get('step')})"
+    if path.suffix == ".npz":
+        try:
+            with np.load(path) as f:
+                images = f["images"]
+        except (KeyError, OSError, ValueError) as err:
+            raise GankitError(f"{path} has no readable 'images' array ({err})") from None
+        if images.dtype != np.uint8 or images.ndim != 4:
+            raise GankitError(f"{path}: 'images' must be uint8 (N, H, W, C), got {images.dtype} {images.shape}")
+        return torch.from_numpy(images[:n]).permute(0, 3, 1, 2).contiguous(), f"images file {path}"
+    if path.is_dir():
+        from ..data import load_data
+
+        data = load_data(DataConfig(name="folder", path=str(path), resolution=28, channels=1, limit=n))
+        return data.images, f"image folder {path}"
+    raise GankitError(f"cannot evaluate {path}: give a run folder, a generator export, a .npz or an image folder")
+
+
+METRIC_ROWS = (("fid", "FID", "lower is better"), ("kid", "KID", "lower is better"),
+               ("is", "IS (classifier score)", "higher is better, 10 at most"),
+               ("precision", "precision (k=3)", "fakes on the real manifold"),
+               ("recall", "recall (k=3)", "reals on the fake manifold"),
+               ("density", "density (k=5)", "about 1 for real data"),
+               ("coverage", "coverage (k=5)", "higher is better"),
+               ("classes_covered", "classes covered", "of 10"),
+               ("class_kl", "class KL to uniform", "nats, lower is better"),
+               ("label_accuracy", "accuracy on requested labels", "conditional models"))
+
+
+def format_table(result: dict) -> str:
+    lines = [f"{'metric':30s} {'value':>12s}  note"]
+    for key, title, note in METRIC_ROWS:
+        if key in result:
+            value = result[key]
+            text = f"{value:12d}" if isinstance(value, int) else f"{value:12.4f}"
+            if f"{key}_std" in result:
+                text += f" +- {result[key + '_std']:.4f}"
+            lines.append(f"{title:30s} {text}  {note}")
+    card = result["card"]
+    lines.append(f"card: extractor {card['extractor']} (sha256 {card['extractor_sha256'][:12]}), reference "
+                 f"{card['reference']} ({card['reference_size']} images), {card['n_samples']} samples, seed {card['seed']}")
+    return "\n".join(lines)
