@@ -42,9 +42,12 @@ def run(tmp_path, steps, resume=None, extra=()):
 
 
 def test_resume_is_exact(tmp_path):
-    whole = run(tmp_path / "whole", 2000)
-    run(tmp_path / "split", 1000)
-    resumed = run(tmp_path / "split", 2000, resume=tmp_path / "split" / STATE_NAME)
+    extra = ["train.ema_halflife_kimg=1"]
+    whole = run(tmp_path / "whole", 2000, extra=extra)
+    run(tmp_path / "split", 1000, extra=extra)
+    resumed = run(tmp_path / "split", 2000, resume=tmp_path / "split" / STATE_NAME, extra=extra)
+    ema_a, ema_b = whole.ema.state_dict(), resumed.ema.state_dict()
+    assert all(torch.equal(ema_a[k], ema_b[k]) for k in ema_a)
     assert resumed.step == whole.step == 2000
     a, b = params(whole), params(resumed)
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -113,5 +116,32 @@ def test_samples_files_and_fixed_noise_grid(tmp_path):
     # the exported generator reproduces the trainer's fixed-noise grid
     trainer.recipe.eval()
     with torch.no_grad():
-        expected = trainer.recipe.sample(trainer.fixed)
+        expected = trainer.recipe.sample(trainer.recipe.nets["G"], trainer.fixed)
     assert torch.allclose(G.G(trainer.fixed["z"]), expected)
+
+
+def test_cheap_fid_best_generator_final_metrics_and_report(tmp_path):
+    cfg = resolve("seed-mlp", TINY + SMALL_MLP + ["train.steps=6", "eval.every=2", "eval.n_cheap=200",
+                                                 "eval.n_final=300", "train.ema_halflife_kimg=0.5"])
+    result = Trainer(cfg, tmp_path, progress=False).fit()
+    records = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    fids = [r["fid"] for r in records]
+    assert len(fids) == 3 and all(f > 0 for f in fids)
+    best = json.loads((tmp_path / "generator-best.json").read_text())
+    assert best["fid"] == pytest.approx(min(fids), abs=1e-3)
+    assert load_generator(tmp_path / "generator-best.safetensors").sample(2).shape == (2, 1, 28, 28)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["card"]["n_samples"] == 300 and metrics == {"step": 6, **result.metrics}
+    page = (tmp_path / "report.html").read_text()
+    assert "Final metrics" in page and "data:image/png;base64," in page and "ema_halflife_kimg: 0.5" in page
+
+
+def test_data_without_a_reference_skips_metrics(tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(40):
+        Image.new("L", (8, 8), i * 6).save(folder / f"{i}.png")
+    cfg = resolve("seed-mlp", ["data.name=folder", f"data.path={folder}", "data.resolution=8", "data.channels=1",
+                               "train.batch_size=8", "train.steps=3", "train.n_samples=4"] + SMALL_MLP)
+    result = Trainer(cfg, tmp_path / "run", progress=False).fit()
+    assert result.metrics is None and not (tmp_path / "run" / "metrics.json").exists()

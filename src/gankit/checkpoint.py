@@ -71,12 +71,13 @@ def load_state(path: Path) -> dict[str, Any]:
     return state
 
 
-def save_generator(folder: Path, G: torch.nn.Module, meta: dict[str, Any]) -> Path:
-    """Write generator.safetensors and generator.json into `folder`; returns the weights path."""
+def save_generator(folder: Path, G: torch.nn.Module, meta: dict[str, Any], stem: str = "generator") -> Path:
+    """Write STEM.safetensors (weights) and STEM.json (config, image shape, step) into `folder`."""
     weights = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
-    atomic_write(folder / EXPORT_WEIGHTS, lambda tmp: save_file(weights, str(tmp)))
-    atomic_write(folder / EXPORT_META, lambda tmp: tmp.write_text(json.dumps({"format": FORMAT_VERSION, **meta}, indent=2)))
-    return folder / EXPORT_WEIGHTS
+    atomic_write(folder / f"{stem}.safetensors", lambda tmp: save_file(weights, str(tmp)))
+    atomic_write(folder / f"{stem}.json",
+                 lambda tmp: tmp.write_text(json.dumps({"format": FORMAT_VERSION, **meta}, indent=2)))
+    return folder / f"{stem}.safetensors"
 
 
 def find_export(path: Path) -> tuple[Path, Path]:

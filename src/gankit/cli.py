@@ -127,15 +127,20 @@ def cmd_train(args) -> int:
     if resume is not None:
         print(f"resuming {resume} at step {trainer.step}")
     result = trainer.fit()
+    if result.metrics is not None:
+        from .metrics.evaluate import format_table
+
+        print(format_table(result.metrics))
     if result.interrupted:
         print(f"stopped at step {result.step}; checkpoint saved. Resume with: gankit train --resume {result.run_dir}")
-    print(f"run folder   {result.run_dir}\n"
-          f"samples      {result.samples}\n"
-          f"curves       {result.curves}\n"
-          f"stats        {result.stats}\n"
-          f"generator    {result.generator}\n"
-          f"checkpoint   {result.checkpoint}\n"
-          f"next: gankit sample {result.run_dir} --n 64 --out grid.png")
+    rows = [("run folder", result.run_dir), ("samples", result.samples), ("curves", result.curves),
+            ("stats", result.stats), ("generator", result.generator), ("best (FID)", result.best_generator),
+            ("metrics", result.run_dir / "metrics.json" if result.metrics else None),
+            ("checkpoint", result.checkpoint)]
+    for title, path in rows:
+        if path is not None:
+            print(f"{title:12s} {path}")
+    print(f"next: gankit sample {result.run_dir} --n 64 --out grid.png")
     return 0
 
 

@@ -69,6 +69,18 @@ class TrainConfig:
     sample_every: int = 500    # steps per sample grid
     ckpt_every: int = 1000     # steps per training-state checkpoint
     n_samples: int = 64        # images in the fixed-noise sample grid
+    ema_halflife_kimg: float = 0.0  # generator EMA half-life in thousands of images (0 = no EMA)
+    ema_rampup: float = 0.05   # half-life at most this x images seen (0 = no ramp-up)
+
+
+@dataclass
+class EvalConfig:
+    extractor: str = "auto"    # feature extractor (`gankit list`); auto: mnist for MNIST data, none otherwise
+    ref: str = "auto"          # reference data; auto: mnist-test for MNIST data
+    every: int = 1000          # steps between cheap FIDs logged to stats.jsonl (0 = never)
+    n_cheap: int = 2000        # samples per cheap FID
+    n_final: int = 10000       # samples for the metrics at the end of training (0 = skip)
+    seed: int = 0              # sampling seed of every evaluation
 
 
 @dataclass
@@ -81,6 +93,7 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,6 +1,8 @@
 """Pictures of a run: sample grids and loss curves."""
 from __future__ import annotations
 
+import base64
+import html
 import math
 from pathlib import Path
 
@@ -45,7 +47,9 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> Path | None
     import matplotlib.pyplot as plt
 
     steps = [r["step"] for r in records]
-    fig, (ax_loss, ax_prob) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fid_records = [r for r in records if "fid" in r]
+    fig, axes = plt.subplots(1, 3 if fid_records else 2, figsize=(15 if fid_records else 10, 3.6))
+    ax_loss, ax_prob = axes[0], axes[1]
     for key in sorted(k for k in records[-1] if k.startswith("loss/")):
         ax_loss.plot(steps, [r.get(key, np.nan) for r in records], label=key[5:])
     ax_loss.set_xlabel("step")
@@ -60,9 +64,52 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> Path | None
     ax_prob.set_ylabel("mean probability")
     ax_prob.legend()
     ax_prob.grid(alpha=0.3)
+    if fid_records:
+        axes[2].plot([r["step"] for r in fid_records], [r["fid"] for r in fid_records], marker="o")
+        axes[2].set_yscale("log")
+        axes[2].set_xlabel("step")
+        axes[2].set_ylabel("FID (cheap, log scale)")
+        axes[2].grid(alpha=0.3, which="both")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)
+
+
+def _data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()
+
+
+def write_html_report(run_dir: Path, config_yaml: str, metrics: dict | None, max_grids: int = 8) -> Path:
+    """A self-contained report.html (images inlined): config, curves, grids over time, final metrics + card."""
+    run_dir = Path(run_dir)
+    grids = sorted((run_dir / "samples").glob("step-*.png"))
+    if len(grids) > max_grids:  # evenly spaced, always keeping the last
+        grids = [grids[round(i * (len(grids) - 1) / (max_grids - 1))] for i in range(max_grids)]
+    parts = [f"<h1>gankit run: {html.escape(run_dir.name)}</h1>"]
+    if metrics:
+        from .metrics.evaluate import METRIC_ROWS
+
+        rows = "".join(f"<tr><td>{html.escape(title)}</td><td>{metrics[key]:.4g}</td><td>{html.escape(note)}</td></tr>"
+                       for key, title, note in METRIC_ROWS if key in metrics)
+        card = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+                       for k, v in metrics["card"].items())
+        parts.append(f"<h2>Final metrics</h2><table id='metrics'><tr><th>metric</th><th>value</th><th>note</th></tr>"
+                     f"{rows}</table><h3>Evaluation card</h3><table id='card'>{card}</table>")
+    if (run_dir / "curves.png").is_file():
+        parts.append(f"<h2>Curves</h2><img alt='curves' src='{_data_uri(run_dir / 'curves.png')}'>")
+    if grids:
+        figures = "".join(f"<figure><img alt='{g.stem}' src='{_data_uri(g)}'><figcaption>{g.stem}</figcaption></figure>"
+                          for g in grids)
+        parts.append(f"<h2>Samples from fixed noise</h2><div class='grids'>{figures}</div>")
+    parts.append(f"<h2>Resolved config</h2><pre>{html.escape(config_yaml)}</pre>")
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>gankit report</title><style>"
+            "body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}.grids{display:flex;flex-wrap:wrap;gap:8px}"
+            "figure{margin:0}figure img{width:220px;image-rendering:pixelated}pre{background:#f5f5f5;padding:8px}"
+            "</style></head><body>" + "".join(parts) + "</body></html>")
+    path = run_dir / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path

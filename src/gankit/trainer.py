@@ -17,11 +17,13 @@ import yaml
 from tqdm import tqdm
 
 from .checkpoint import STATE_NAME, load_state, save_generator, save_state
+from .metrics.evaluate import eval_setup, evaluate_images
 from .config import Config, config_from_dict
+from .ema import EMA, ema_beta
 from .data import BatchSampler, ImageData, load_data, to_uint8
 from .errors import GankitError
 from .recipes import StepContext, build_recipe
-from .report import plot_curves, save_grid
+from .report import plot_curves, save_grid, write_html_report
 
 # config keys a resumed run may change; anything else would make the resumed run a different experiment
 RESUME_MAY_CHANGE = ("train.steps", "train.minutes", "train.log_every", "train.sample_every", "train.ckpt_every",
@@ -64,6 +66,8 @@ class RunResult:
     checkpoint: Path
     stats: Path
     interrupted: bool = False
+    metrics: dict | None = None
+    best_generator: Path | None = None
 
 
 class StopFlag:
@@ -108,9 +112,12 @@ class Trainer:
         self.noise = torch.Generator().manual_seed(t.seed)
         self.sampler = BatchSampler(len(self.data), t.batch_size, seed=t.seed + 1)
         self.fixed = self.recipe.fixed_inputs(t.n_samples, torch.Generator().manual_seed(t.seed + 2))
+        self.ema = EMA(self.recipe.nets["G"]) if t.ema_halflife_kimg > 0 else None
         self.step = 0
         self.wall_s = 0.0  # training seconds, summed over resumes
         self.writer = None
+        self.eval_target = eval_setup(cfg)  # (extractor, reference) or None
+        self.best_fid = math.inf
         if resume is not None:
             self.load(resume)
 
@@ -122,7 +129,8 @@ class Trainer:
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         return {"config": json.dumps(self.cfg.to_dict()), "step": self.step, "wall_s": self.wall_s,
                 "nets": self.recipe.state_dict(), "opts": {k: o.state_dict() for k, o in self.opts.items()},
-                "rng": rng, "sampler": self.sampler.state_dict(), "fixed": self.fixed}
+                "rng": rng, "sampler": self.sampler.state_dict(), "fixed": self.fixed, "best_fid": self.best_fid,
+                **({"ema": self.ema.state_dict()} if self.ema else {})}
 
     def load(self, path: Path) -> None:
         state = load_state(path)
@@ -140,21 +148,59 @@ class Trainer:
             if "cuda" in state["rng"] and self.device.type == "cuda":
                 torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
             self.sampler.load_state_dict(state["sampler"])
+            if self.ema is not None:
+                self.ema.load_state_dict(state["ema"])
         except (KeyError, RuntimeError, ValueError) as err:
             raise GankitError(f"checkpoint {path} does not fit this model ({str(err).splitlines()[0][:200]})") from None
         self.fixed = {k: v.clone() for k, v in state["fixed"].items()}
         self.step = int(state["step"])
         self.wall_s = float(state["wall_s"])
+        self.best_fid = float(state.get("best_fid", math.inf))
 
     def save_checkpoint(self) -> Path:
         path = self.run_dir / STATE_NAME
         save_state(path, self.state_dict())
         return path
 
-    def export_generator(self) -> Path:
+    def export_generator(self, stem: str = "generator", **extra) -> Path:
         meta = {"config": self.cfg.to_dict(), "image_shape": list(self.data.image_shape), "step": self.step,
-                "class_names": list(self.data.class_names)}
-        return save_generator(self.run_dir, self.recipe.nets["G"], meta)
+                "class_names": list(self.data.class_names), **extra}
+        return save_generator(self.run_dir, self.G_sample, meta, stem)
+
+    @property
+    def G_sample(self) -> torch.nn.Module:
+        """The generator that samples, grids and exports use: the moving average when there is one."""
+        return self.ema.module if self.ema is not None else self.recipe.nets["G"]
+
+    # ------------------------------------------------------------ metrics
+
+    @torch.no_grad()
+    def generate(self, n: int, seed: int, batch_size: int = 1000) -> torch.Tensor:
+        """n uint8 images from G in eval mode, with noise from its own seed (training RNG untouched)."""
+        generator = torch.Generator().manual_seed(seed)
+        G = self.G_sample
+        was_training = G.training
+        G.eval()
+        try:
+            chunks = [to_uint8(G(torch.randn(min(batch_size, n - i), G.z_dim, generator=generator).to(self.device))).cpu()
+                      for i in range(0, n, batch_size)]
+        finally:
+            G.train(was_training)
+        return torch.cat(chunks)
+
+    def evaluate(self, n: int, fid_only: bool) -> dict:
+        extractor, ref = self.eval_target
+        return evaluate_images(self.generate(n, self.cfg.eval.seed), ref=ref, extractor=extractor,
+                               seed=self.cfg.eval.seed, fid_only=fid_only,
+                               source=f"run {self.run_dir} step {self.step}")
+
+    def cheap_fid(self) -> float:
+        """FID on eval.n_cheap samples; keeps the best generator so far as generator-best.*."""
+        fid = self.evaluate(self.cfg.eval.n_cheap, fid_only=True)["fid"]
+        if fid < self.best_fid:
+            self.best_fid = fid
+            self.export_generator("generator-best", fid=fid, fid_samples=self.cfg.eval.n_cheap)
+        return fid
 
     # ------------------------------------------------------------ pictures
 
@@ -164,7 +210,7 @@ class Trainer:
         self.recipe.eval()
         try:
             inputs = {k: v.to(self.device) for k, v in self.fixed.items()}
-            return to_uint8(self.recipe.sample(inputs)).cpu()
+            return to_uint8(self.recipe.sample(self.G_sample, inputs)).cpu()
         finally:
             self.recipe.train()
 
@@ -192,6 +238,10 @@ class Trainer:
             for key, value in out.items():
                 logs[f"loss/{phase.name}" if key == "loss" else key] = value.detach()
         self.step += 1
+        if self.ema is not None:
+            t = self.cfg.train
+            beta = ema_beta(t.batch_size, t.ema_halflife_kimg, self.step * t.batch_size, t.ema_rampup)
+            self.ema.update(self.recipe.nets["G"], beta)
         return logs
 
     def fit(self) -> RunResult:
@@ -222,6 +272,8 @@ class Trainer:
                     record = {"step": self.step, "wall_s": round(self.wall_s, 3), "epoch": self.sampler.epoch,
                               **{k: round(v, 5) for k, v in zip(sums, values)},
                               "steps_per_s": round((self.step - tick_step) / max(now - tick_start, 1e-9), 3)}
+                    if self.eval_target and self.cfg.eval.every and (self.step % self.cfg.eval.every == 0 or last):
+                        record["fid"] = round(self.cheap_fid(), 4)
                     stats.write(json.dumps(record) + "\n")
                     stats.flush()
                     bar.set_postfix_str(progress_text(record), refresh=False)
@@ -243,7 +295,14 @@ class Trainer:
         checkpoint = self.save_checkpoint()
         generator = self.export_generator()
         curves = plot_curves(read_stats(stats_path), self.run_dir / "curves.png", self.cfg.preset)
-        return RunResult(self.run_dir, self.step, samples, curves, generator, checkpoint, stats_path, interrupted)
+        metrics = None
+        if self.eval_target and self.cfg.eval.n_final:
+            metrics = self.evaluate(self.cfg.eval.n_final, fid_only=False)
+            (self.run_dir / "metrics.json").write_text(json.dumps({"step": self.step, **metrics}, indent=2))
+        write_html_report(self.run_dir, self.cfg.to_yaml(), metrics)
+        best = self.run_dir / "generator-best.safetensors"
+        return RunResult(self.run_dir, self.step, samples, curves, generator, checkpoint, stats_path, interrupted,
+                         metrics, best if best.is_file() else None)
 
 
 def progress_text(record: dict) -> str:

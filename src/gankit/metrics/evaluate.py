@@ -29,6 +29,27 @@ KID_SUBSET_SIZE = 1000
 IS_SPLITS = 10
 
 
+MNIST_LIKE = ("mnist", "mnist-idx")
+
+
+def eval_setup(cfg) -> tuple[str, str] | None:
+    """(extractor, reference) for a run's EvalConfig, resolving 'auto'; None when the data has no reference."""
+    extractor, ref = cfg.eval.extractor, cfg.eval.ref
+    if extractor == "none":
+        return None
+    if extractor == "auto" or ref == "auto":
+        if cfg.data.name not in MNIST_LIKE:
+            return None  # no reference statistics for this data yet
+        extractor = "mnist" if extractor == "auto" else extractor
+        ref = "mnist-test" if ref == "auto" else ref
+    if ref not in REFERENCES:
+        raise GankitError(f"unknown reference '{ref}'; valid: {', '.join(REFERENCES)}")
+    from ..registry import EXTRACTORS
+
+    EXTRACTORS.get(extractor)  # fail early on a bad name
+    return extractor, ref
+
+
 def reference_images(ref: str) -> torch.Tensor:
     from ..data import load_data
 
@@ -88,10 +109,9 @@ def evaluate_images(images: torch.Tensor, ref: str = "mnist-test", extractor: st
     if not fid_only:
         kid_mean, kid_std = scores.kid(real["features"], fake["features"], KID_SUBSETS, KID_SUBSET_SIZE,
                                        seed=seed or 0)
-        precision, recall = scores.precision_recall(real["features"], fake["features"], K_PRECISION_RECALL)
-        density, coverage = scores.density_coverage(real["features"], fake["features"], K_DENSITY_COVERAGE)
-        out.update({"kid": kid_mean, "kid_std": kid_std, "precision": precision, "recall": recall,
-                    "density": density, "coverage": coverage})
+        out.update({"kid": kid_mean, "kid_std": kid_std,
+                    **scores.manifold_scores(real["features"], fake["features"], K_PRECISION_RECALL,
+                                             K_DENSITY_COVERAGE)})
         if "logits" in fake:
             is_mean, is_std = scores.classifier_score(fake["logits"], IS_SPLITS)
             histogram = scores.class_histogram(fake["logits"], fake["logits"].shape[1])

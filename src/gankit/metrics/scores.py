@@ -76,43 +76,62 @@ def classifier_score(logits: np.ndarray, splits: int = 10) -> tuple[float, float
     return float(np.mean(scores)), float(np.std(scores))
 
 
-def _pairwise(a: np.ndarray, b: np.ndarray) -> torch.Tensor:
-    return torch.cdist(torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64))
+CHUNK = 2048
 
 
-def knn_radii(features: np.ndarray, k: int, chunk: int = 2048) -> np.ndarray:
-    """Distance from each point to its k-th nearest other point of the same set."""
-    radii = []
-    for start in range(0, len(features), chunk):
-        d = _pairwise(features[start:start + chunk], features)
-        radii.append(d.kthvalue(k + 1, dim=1).values)  # k + 1: the point itself is at distance 0
-    return torch.cat(radii).numpy()
+def _chunks(a: np.ndarray):
+    t = torch.as_tensor(np.asarray(a), dtype=torch.float32)
+    for start in range(0, len(t), CHUNK):
+        yield start, t[start:start + CHUNK]
 
 
-def _inside_counts(points: np.ndarray, centres: np.ndarray, radii: np.ndarray, chunk: int = 2048) -> np.ndarray:
-    """For each point, how many balls B(centre_i, radius_i) contain it."""
-    r = torch.as_tensor(radii, dtype=torch.float64)
-    counts = []
-    for start in range(0, len(points), chunk):
-        counts.append((_pairwise(points[start:start + chunk], centres) <= r).sum(1))
-    return torch.cat(counts).numpy()
+def knn_radii(features: np.ndarray, ks: tuple[int, ...]) -> dict[int, np.ndarray]:
+    """For each k: distance from each point to its k-th nearest other point of the same set."""
+    x = torch.as_tensor(np.asarray(features), dtype=torch.float32)
+    nearest = []
+    for _, chunk in _chunks(features):
+        d = torch.cdist(chunk, x)  # [chunk, N]
+        nearest.append(d.topk(max(ks) + 1, dim=1, largest=False).values)  # column 0: the point itself
+    nearest = torch.cat(nearest)
+    return {k: nearest[:, k].numpy() for k in ks}
+
+
+def manifold_scores(real: np.ndarray, fake: np.ndarray, k_pr: int = 3, k_dc: int = 5) -> dict[str, float]:
+    """Precision, recall (k-NN balls, k_pr) and density, coverage (k_dc), from one pass over real-fake distances.
+
+    precision: share of fakes inside some real ball;   recall: share of reals inside some fake ball;
+    density: real balls holding each fake, averaged, over k_dc;   coverage: share of real balls holding a fake.
+    """
+    real_radii = knn_radii(real, (k_pr, k_dc))
+    fake_radii = torch.as_tensor(knn_radii(fake, (k_pr,))[k_pr])
+    fake_t = torch.as_tensor(np.asarray(fake), dtype=torch.float32)
+    fake_in_real = torch.zeros(len(fake_t), dtype=torch.bool)
+    balls_per_fake = torch.zeros(len(fake_t), dtype=torch.float64)
+    real_in_fake, covered = [], []
+    for start, chunk in _chunks(real):
+        d = torch.cdist(chunk, fake_t)  # [chunk of reals, fakes]
+        r_pr = torch.as_tensor(real_radii[k_pr][start:start + len(chunk)]).unsqueeze(1)
+        r_dc = torch.as_tensor(real_radii[k_dc][start:start + len(chunk)]).unsqueeze(1)
+        fake_in_real |= (d <= r_pr).any(0)
+        balls_per_fake += (d <= r_dc).sum(0)
+        real_in_fake.append((d <= fake_radii.unsqueeze(0)).any(1))
+        covered.append(d.min(1).values <= r_dc.squeeze(1))
+    return {"precision": fake_in_real.double().mean().item(),
+            "recall": torch.cat(real_in_fake).double().mean().item(),
+            "density": (balls_per_fake.sum() / (k_dc * len(fake_t))).item(),
+            "coverage": torch.cat(covered).double().mean().item()}
 
 
 def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[float, float]:
     """Improved precision (fakes inside the real manifold) and recall (reals inside the fake manifold)."""
-    precision = (_inside_counts(fake, real, knn_radii(real, k)) > 0).mean()
-    recall = (_inside_counts(real, fake, knn_radii(fake, k)) > 0).mean()
-    return float(precision), float(recall)
+    out = manifold_scores(real, fake, k_pr=k, k_dc=k)
+    return out["precision"], out["recall"]
 
 
 def density_coverage(real: np.ndarray, fake: np.ndarray, k: int = 5) -> tuple[float, float]:
-    """Density: mean number of real k-NN balls holding each fake, over k. Coverage: reals whose ball holds a fake."""
-    radii = knn_radii(real, k)
-    density = _inside_counts(fake, real, radii).sum() / (k * len(fake))
-    r = torch.as_tensor(radii, dtype=torch.float64)
-    nearest_fake = torch.cat([_pairwise(real[s:s + 2048], fake).min(1).values for s in range(0, len(real), 2048)])
-    coverage = (nearest_fake <= r).double().mean().item()
-    return float(density), float(coverage)
+    """Density (about 1 when fakes match reals) and coverage (share of real neighbourhoods reached)."""
+    out = manifold_scores(real, fake, k_pr=k, k_dc=k)
+    return out["density"], out["coverage"]
 
 
 def class_histogram(logits: np.ndarray, num_classes: int) -> dict:

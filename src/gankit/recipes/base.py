@@ -49,6 +49,6 @@ class Recipe(nn.Module):
         """Inputs for the sample grids, drawn once per run and kept across resumes."""
         raise NotImplementedError
 
-    def sample(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Images in [-1, 1] from fixed inputs."""
+    def sample(self, G: nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Images in [-1, 1] from fixed inputs, drawn with G (the trained one or its moving average)."""
         raise NotImplementedError

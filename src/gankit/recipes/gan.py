@@ -56,8 +56,8 @@ class GANRecipe(Recipe):
     def fixed_inputs(self, n: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
         return {"z": torch.randn(n, self.G.z_dim, generator=generator)}
 
-    def sample(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.G(inputs["z"])
+    def sample(self, G: nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return G(inputs["z"])
 
 
 @RECIPES.register("gan", "unconditional image GAN: a D phase and a G phase per step")

@@ -1,0 +1,160 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from gankit.errors import GankitError
+from gankit.metrics import scores
+from gankit.metrics.evaluate import evaluate_images, reference_features
+from gankit.metrics.features import get_extractor
+
+RNG = np.random.default_rng(0)
+
+
+def gaussian(n, mean, cov, seed=0):
+    return np.random.default_rng(seed).multivariate_normal(mean, cov, size=n)
+
+
+def test_fid_of_a_set_with_itself_is_zero():
+    x = RNG.normal(size=(500, 16))
+    assert scores.fid(x, x) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_frechet_distance_closed_form_diagonal():
+    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    a, b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 9.0])
+    expected = ((mu1 - mu2) ** 2).sum() + ((np.sqrt(a) - np.sqrt(b)) ** 2).sum()  # = 5 + 1 + 1 + 0
+    assert scores.frechet_distance(mu1, np.diag(a), mu2, np.diag(b)) == pytest.approx(expected, abs=1e-9)
+    assert expected == pytest.approx(7.0)
+
+
+def test_frechet_distance_matches_the_eigenvalues_of_the_product_for_non_commuting_covariances():
+    A = np.array([[2.0, 0.8], [0.8, 1.0]])
+    B = np.array([[1.0, -0.3], [-0.3, 0.5]])
+    mu1, mu2 = np.array([0.5, -1.0]), np.array([0.0, 0.0])
+    trace_sqrt = np.sqrt(np.linalg.eigvals(A @ B).real).sum()  # eigenvalues of AB are real and >= 0
+    expected = ((mu1 - mu2) ** 2).sum() + np.trace(A) + np.trace(B) - 2 * trace_sqrt
+    assert scores.frechet_distance(mu1, A, mu2, B) == pytest.approx(expected, abs=1e-9)
+
+
+def test_fid_on_gaussian_samples_approaches_the_closed_form_and_is_symmetric():
+    cov = np.diag([1.0, 2.0, 0.5])
+    x = gaussian(40000, [0, 0, 0], cov, seed=1)
+    y = gaussian(40000, [1, 0, 0], 4 * cov, seed=2)
+    expected = 1.0 + np.trace(cov) + np.trace(4 * cov) - 2 * np.trace(2 * cov)  # sqrt(C * 4C) = 2C
+    assert scores.fid(x, y) == pytest.approx(expected, abs=0.1)
+    assert scores.fid(x, y) == pytest.approx(scores.fid(y, x), abs=1e-9)
+
+
+def test_kid_is_about_zero_for_one_distribution_and_positive_for_two():
+    x, y = RNG.normal(size=(2000, 8)), RNG.normal(size=(2000, 8))
+    mean, std = scores.kid(x, y, subsets=20, subset_size=500)
+    assert abs(mean) < 3 * std / np.sqrt(20) + 1e-3
+    shifted, _ = scores.kid(x, y + 1.0, subsets=20, subset_size=500)
+    assert shifted > 0.1
+
+
+def test_precision_recall_identical_and_disjoint_sets():
+    x = RNG.normal(size=(600, 4))
+    assert scores.precision_recall(x, x) == (1.0, 1.0)
+    density, coverage = scores.density_coverage(x, x)
+    assert coverage == 1.0 and density >= 1.0
+    far = x + 100.0
+    assert scores.precision_recall(x, far) == (0.0, 0.0)
+    assert scores.density_coverage(x, far) == (0.0, 0.0)
+
+
+def test_precision_stays_high_and_recall_drops_for_a_collapsed_generator():
+    real = RNG.normal(size=(1000, 4))
+    collapsed = real[:50].repeat(20, axis=0) + 1e-3 * RNG.normal(size=(1000, 4))
+    precision, recall = scores.precision_recall(real, collapsed)
+    assert precision > 0.95 and recall < 0.3
+
+
+def test_manifold_scores_do_not_depend_on_the_chunk_size(monkeypatch):
+    real, fake = RNG.normal(size=(700, 6)), RNG.normal(size=(650, 6)) * 1.2
+    a = scores.manifold_scores(real, fake)
+    monkeypatch.setattr(scores, "CHUNK", 33)
+    assert scores.manifold_scores(real, fake) == a
+
+
+def test_classifier_score_bounds():
+    confident = np.eye(10)[np.arange(1000) % 10] * 50.0  # every class, each predicted with certainty
+    assert scores.classifier_score(confident)[0] == pytest.approx(10.0, rel=1e-6)
+    one_class = np.eye(10)[np.zeros(1000, dtype=int)] * 50.0
+    assert scores.classifier_score(one_class)[0] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_class_histogram_and_label_accuracy():
+    logits = np.eye(10)[np.arange(100) % 10]
+    histogram = scores.class_histogram(logits, 10)
+    assert histogram["classes_covered"] == 10 and histogram["kl_to_uniform"] == pytest.approx(0.0, abs=1e-12)
+    assert scores.class_histogram(np.eye(10)[[3] * 10], 10)["kl_to_uniform"] == pytest.approx(np.log(10))
+    accuracy = scores.label_accuracy(logits, np.arange(100) % 10)
+    assert accuracy["accuracy"] == 1.0 and accuracy["per_label"][7] == 1.0
+
+
+def test_bundled_classifier_is_accurate_on_real_digits_and_batch_size_free():
+    from gankit.data.mnist import bundled_mnist
+
+    arrays = bundled_mnist()
+    images = torch.from_numpy(arrays["x_test"][:1000]).unsqueeze(1)
+    extractor = get_extractor("mnist")
+    a, b = extractor(images, batch_size=1000), extractor(images, batch_size=37)
+    assert np.allclose(a["features"], b["features"], atol=1e-4)
+    assert (a["logits"].argmax(1) == arrays["y_test"][:1000]).mean() >= 0.99
+
+
+def test_real_data_scores_well_and_the_card_is_complete():
+    from gankit.data.mnist import bundled_mnist
+
+    images = torch.from_numpy(bundled_mnist()["x_train"][:2000]).unsqueeze(1)
+    result = evaluate_images(images, ref="mnist-test", seed=3, source="test")
+    assert result["fid"] < 10 and result["precision"] > 0.7 and result["classes_covered"] == 10
+    assert result["is"] > 9.0
+    card = result["card"]
+    for key in ("extractor", "extractor_sha256", "reference", "reference_size", "n_samples", "seed",
+                "k_precision_recall", "k_density_coverage", "kid_subsets", "is_splits", "gankit"):
+        assert key in card
+    assert card["n_samples"] == 2000 and card["reference_size"] == 10000 and card["seed"] == 3
+    assert len(card["extractor_sha256"]) == 64
+
+
+def test_reference_features_are_cached_by_checksum(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))
+    extractor = get_extractor("mnist")
+    first = reference_features("mnist-test", extractor)
+    cached = list((tmp_path / "refs").glob("mnist-test-mnist-*.npz"))
+    assert len(cached) == 1 and extractor.checksum[:16] in cached[0].name
+    assert np.array_equal(reference_features("mnist-test", extractor)["features"], first["features"])
+
+
+def test_missing_inception_weights_say_where_to_put_them(tmp_path, monkeypatch):
+    from gankit.metrics.features import EXTRACTORS
+
+    monkeypatch.setenv("GANKIT_INCEPTION", str(tmp_path / "missing.pt"))
+    with pytest.raises(GankitError, match="needs inception-2015-12-05.pt: download https://.* to .*missing.pt"):
+        EXTRACTORS.get("inception")()
+
+
+def test_unknown_reference_and_too_few_images():
+    with pytest.raises(GankitError, match="unknown reference 'cifar'"):
+        evaluate_images(torch.zeros(5, 1, 28, 28, dtype=torch.uint8), ref="cifar")
+    with pytest.raises(GankitError, match="at least 2 images"):
+        evaluate_images(torch.zeros(1, 1, 28, 28, dtype=torch.uint8))
+
+
+def test_eval_cli_repeats_exactly_and_reads_npz(tmp_path, capsys):
+    from gankit.cli import main
+
+    images = np.random.default_rng(0).integers(0, 256, (300, 28, 28, 1), dtype=np.uint8)
+    np.savez(tmp_path / "x.npz", images=images)
+    outputs = []
+    for _ in range(2):
+        assert main(["eval", str(tmp_path / "x.npz"), "--json", "--seed", "5"]) == 0
+        outputs.append(json.loads(capsys.readouterr().out))
+    assert outputs[0] == outputs[1] and outputs[0]["card"]["n_samples"] == 300
+    np.savez(tmp_path / "bad.npz", images=images.astype(np.float32))
+    assert main(["eval", str(tmp_path / "bad.npz")]) == 2
+    assert "must be uint8" in capsys.readouterr().err
