@@ -52,3 +52,65 @@ def test_registry_pairs():
     assert LOSSES.get("minimax").g is g_saturating
     assert LOSSES.get("non-saturating").g is g_nonsaturating
     assert LOSSES.get("minimax").d is d_minimax
+
+
+def test_hinge_wasserstein_least_squares_closed_forms():
+    from gankit.losses import d_hinge, d_least_squares, d_wasserstein, g_critic, g_least_squares
+
+    logits_real, logits_fake = torch.tensor([2.0, 0.5]), torch.tensor([-2.0, 0.5])
+    assert d_hinge(logits_real, logits_fake).item() == pytest.approx(0.25 + 0.75, abs=1e-7)
+    assert d_wasserstein(logits_real, logits_fake).item() == pytest.approx(-0.75 - 1.25, abs=1e-7)
+    assert g_critic(logits_fake).item() == pytest.approx(0.75, abs=1e-7)
+    # 1/2 mean((2-1)^2, (0.5-1)^2) + 1/2 mean(4, 0.25)
+    assert d_least_squares(logits_real, logits_fake).item() == pytest.approx(0.5 * 0.625 + 0.5 * 2.125, abs=1e-7)
+    assert g_least_squares(logits_fake).item() == pytest.approx(0.5 * (9 + 0.25) / 2, abs=1e-7)
+    assert not LOSSES.get("hinge").probabilistic and LOSSES.get("non-saturating").probabilistic
+
+
+class Linear:
+    """D(x) = <w, x>: its input gradient is w everywhere."""
+
+    def __init__(self, w):
+        self.w = w
+
+    def __call__(self, x, c=None):
+        return (x.flatten(1) * self.w).sum(1)
+
+
+def test_gradient_penalty_is_zero_for_a_unit_norm_critic_and_known_for_a_linear_one():
+    from gankit.losses import gradient_penalty
+
+    real, fake = torch.randn(6, 1, 2, 2), torch.randn(6, 1, 2, 2)
+    alpha = torch.rand(6)
+    unit = torch.tensor([0.5, 0.5, 0.5, 0.5])  # norm 1
+    assert gradient_penalty(Linear(unit), real, fake, alpha).item() == pytest.approx(0.0, abs=1e-10)
+    assert gradient_penalty(Linear(3 * unit), real, fake, alpha).item() == pytest.approx(4.0, abs=1e-5)
+
+
+def test_gradient_penalty_uses_one_weight_per_sample_between_real_and_fake():
+    from gankit.losses import gradient_penalty
+
+    def half_square(x, c=None):  # gradient x: its norm at x_hat = 2 * alpha * e1 is 2 * alpha
+        return 0.5 * x.flatten(1).pow(2).sum(1)
+
+    real = torch.zeros(3, 1, 1, 2)
+    real[:, 0, 0, 0] = 2.0
+    fake = torch.zeros(3, 1, 1, 2)
+    value = gradient_penalty(half_square, real, fake, torch.tensor([0.0, 0.5, 1.0]))
+    assert value.item() == pytest.approx((1 + 0 + 1) / 3, abs=1e-6)
+
+
+def test_r1_on_a_quadratic_discriminator():
+    from gankit.losses import r1_penalty
+
+    real = torch.tensor([[1.0, 2.0], [0.0, 3.0]])
+
+    def quadratic(x, c=None):  # D = 1.5 ||x||^2, gradient 3x, squared norm 9 ||x||^2
+        return 1.5 * x.pow(2).sum(1)
+
+    assert r1_penalty(quadratic, real).item() == pytest.approx(9 * (5 + 9) / 2, abs=1e-4)
+    x = real.clone().requires_grad_(True)  # the penalty is differentiable in D's parameters via create_graph
+    scale = torch.tensor(1.5, requires_grad=True)
+    penalty = r1_penalty(lambda v, c=None: scale * v.pow(2).sum(1), x)
+    (grad,) = torch.autograd.grad(penalty, scale)
+    assert grad.item() == pytest.approx(2 * 4 * 1.5 * (5 + 9) / 2, abs=1e-3)  # d/ds of 4 s^2 mean||x||^2

@@ -39,3 +39,51 @@ def test_dcgan_rejects_sizes_it_cannot_build():
 def test_unknown_network_lists_valid_ones():
     with pytest.raises(GankitError, match="unknown network 'nope'; valid: dcgan, mlp"):
         build_networks(ModelConfig(net="nope"), (1, 28, 28))
+
+
+@pytest.mark.parametrize("net", ["dcgan", "resnet"])
+@pytest.mark.parametrize("mode", ["projection", "acgan"])
+def test_conditional_networks_use_labels(net, mode):
+    cfg = ModelConfig(net=net, g_width=8, d_width=8, conditional=mode)
+    G, D = build_networks(cfg, (1, 28, 28), num_classes=10)
+    G.eval()
+    z = torch.randn(1, G.z_dim).repeat(2, 1)
+    c = torch.tensor([1, 7])
+    with torch.no_grad():
+        for m in G.modules():  # make class gains differ, as training would
+            if isinstance(m, torch.nn.Embedding):
+                m.weight.normal_()
+        x = G(z, c)
+    assert x.shape == (2, 1, 28, 28) and not torch.allclose(x[0], x[1])
+    assert D(x, c).shape == (2,)
+    if mode == "acgan":
+        logits, classes = D.forward_with_classes(x)
+        assert logits.shape == (2,) and classes.shape == (2, 10)
+
+
+def test_conditional_needs_labels_and_mlp_refuses():
+    with pytest.raises(GankitError, match="needs labelled data"):
+        build_networks(ModelConfig(net="dcgan", conditional="projection"), (1, 28, 28), num_classes=0)
+    with pytest.raises(GankitError, match="mlp network is unconditional"):
+        build_networks(ModelConfig(net="mlp", conditional="acgan"), (1, 28, 28), num_classes=10)
+    with pytest.raises(GankitError, match="unknown conditional mode 'cgan'"):
+        build_networks(ModelConfig(net="dcgan", conditional="cgan"), (1, 28, 28), num_classes=10)
+
+
+def test_spectral_norm_bounds_the_largest_singular_value():
+    cfg = ModelConfig(net="dcgan", g_width=8, d_width=8, d_spectral_norm=True, d_norm="none")
+    _, D = build_networks(cfg, (1, 28, 28))
+    D.train()
+    for _ in range(30):  # power iteration converges over forward passes
+        D(torch.randn(4, 1, 28, 28))
+    D.eval()
+    for m in D.modules():
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):
+            sigma = torch.linalg.matrix_norm(m.weight.flatten(1), ord=2)
+            assert sigma <= 1.0 + 1e-3
+
+
+def test_resnet_shapes():
+    G, D = build_networks(ModelConfig(net="resnet", g_width=16, d_width=16), (3, 32, 32))
+    x = G(torch.randn(3, G.z_dim))
+    assert x.shape == (3, 3, 32, 32) and D(x).shape == (3,)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -60,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=64, help="number of images (default 64)")
     p.add_argument("--out", required=True, help=".png for a grid, .npz for arrays")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    p.add_argument("--label", type=int, help="conditional models: draw only this class (default: every class, "
+                                             "one class per grid row)")
 
     p = sub.add_parser("eval", help="quality metrics: FID, KID, IS, precision/recall, density/coverage",
                        description="Evaluate a run, a generator export, a .npz of images or an image folder "
@@ -158,7 +161,10 @@ def cmd_sample(args) -> int:
     from .sampling import load_generator, write_samples
 
     generator = load_generator(args.source)
-    out = write_samples(generator.sample(args.n, seed=args.seed), Path(args.out))
+    cols = math.ceil(math.sqrt(args.n))
+    per_row = cols if Path(args.out).suffix == ".png" else 0
+    images, labels = generator.sample_with_labels(args.n, seed=args.seed, label=args.label, per_row=per_row)
+    out = write_samples(images, Path(args.out), labels, nrow=cols)
     print(f"wrote {args.n} samples to {out}")
     return 0
 

@@ -41,11 +41,21 @@ class ModelConfig:
     g_norm: str = "batch"                                           # batch | none
     d_norm: str = "batch"                                           # batch | none
     leak: float = 0.2                                               # LeakyReLU slope
+    conditional: str = "none"                                       # none | projection (cBN G + projection D) | acgan
+    g_spectral_norm: bool = False                                   # spectral normalisation on G's layers
+    d_spectral_norm: bool = False                                   # spectral normalisation on D's layers
 
 
 @dataclass
 class LossConfig:
-    name: str = "non-saturating"   # loss registry name: minimax | non-saturating
+    name: str = "non-saturating"   # loss registry name (`gankit list`)
+    gp_weight: float = 0.0         # WGAN-GP gradient penalty weight lambda (10 in the paper; 0 = off)
+    r1_gamma: float = 0.0          # R1 penalty weight gamma: adds gamma/2 E||grad D(x)||^2 (0 = off)
+    r1_every: int = 1              # lazy R1: apply every N steps, scaled by N
+    clip: float = 0.0              # clip D's weights to [-clip, clip] after each D step (original WGAN; 0 = off)
+    n_critic: int = 1              # D steps per G step
+    augment: str = ""              # DiffAugment policy for every image D sees, e.g. "color,translation,cutout"
+    acgan_weight: float = 1.0      # weight of the auxiliary classification loss (model.conditional=acgan)
 
 
 @dataclass
@@ -64,6 +74,7 @@ class TrainConfig:
     seed: int = 0
     reuse_fakes: bool = True   # the G step reuses the D step's fakes instead of drawing new ones
     device: str = "auto"       # auto | cpu | cuda
+    precision: str = "fp32"    # fp32 | bf16 (autocast; falls back to fp32 where unsupported) | auto
     threads: int = 0           # CPU threads (0 = torch's default: one per core)
     log_every: int = 50        # steps per stats tick (stats.jsonl, progress bar)
     sample_every: int = 500    # steps per sample grid

@@ -56,12 +56,14 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> Path | None
     ax_loss.set_ylabel("loss")
     ax_loss.legend()
     ax_loss.grid(alpha=0.3)
-    for key in ("D(x)", "D(G(z))"):
+    probabilistic = "D(x)" in records[-1]
+    for key in ("D(x)", "D(G(z))") if probabilistic else ("D_real", "D_fake"):
         if key in records[-1]:
             ax_prob.plot(steps, [r.get(key, np.nan) for r in records], label=key)
-    ax_prob.set_ylim(0, 1)
+    if probabilistic:
+        ax_prob.set_ylim(0, 1)
     ax_prob.set_xlabel("step")
-    ax_prob.set_ylabel("mean probability")
+    ax_prob.set_ylabel("mean probability" if probabilistic else "mean critic output")
     ax_prob.legend()
     ax_prob.grid(alpha=0.3)
     if fid_records:

@@ -8,6 +8,7 @@ import math
 import signal
 import threading
 import time
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +24,12 @@ from .ema import EMA, ema_beta
 from .data import BatchSampler, ImageData, load_data, to_uint8
 from .errors import GankitError
 from .recipes import StepContext, build_recipe
+from .sampling import Generator
 from .report import plot_curves, save_grid, write_html_report
 
 # config keys a resumed run may change; anything else would make the resumed run a different experiment
 RESUME_MAY_CHANGE = ("train.steps", "train.minutes", "train.log_every", "train.sample_every", "train.ckpt_every",
-                     "train.threads", "train.device")
+                     "train.threads", "train.device", "train.precision")
 
 
 def pick_device(name: str) -> torch.device:
@@ -39,6 +41,28 @@ def pick_device(name: str) -> torch.device:
     if name != "cpu" and not name.startswith("cuda"):
         raise GankitError(f"unknown device '{name}'; valid: auto, cpu, cuda")
     return torch.device(name)
+
+
+PRECISIONS = ("fp32", "bf16", "auto")
+
+
+def bf16_supported(device: torch.device) -> bool:
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+def pick_autocast(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for train.precision, or None for plain fp32."""
+    if precision not in PRECISIONS:
+        raise GankitError(f"unknown precision '{precision}'; valid: {', '.join(PRECISIONS)}")
+    if precision == "fp32":
+        return None
+    if bf16_supported(device):
+        return torch.bfloat16
+    if precision == "bf16":
+        warnings.warn(f"bf16 is not supported on this {device.type}; training in fp32")
+    return None
 
 
 def flatten(d: dict, prefix: str = "") -> dict:
@@ -103,9 +127,10 @@ class Trainer:
         if t.threads:
             torch.set_num_threads(t.threads)
         self.device = pick_device(t.device)
+        self.autocast = pick_autocast(t.precision, self.device)
         torch.manual_seed(t.seed)
         self.data = (data if data is not None else load_data(cfg.data)).to(self.device)
-        self.recipe = build_recipe(cfg, self.data.image_shape).to(self.device)
+        self.recipe = build_recipe(cfg, self.data.image_shape, self.data.num_classes).to(self.device)
         lrs = {"G": cfg.optim.lr_g, "D": cfg.optim.lr_d}
         self.opts = {name: torch.optim.Adam(net.parameters(), lr=lrs[name], betas=(cfg.optim.beta1, cfg.optim.beta2))
                      for name, net in self.recipe.nets.items()}
@@ -162,10 +187,12 @@ class Trainer:
         save_state(path, self.state_dict())
         return path
 
+    def export_meta(self) -> dict:
+        return {"config": self.cfg.to_dict(), "image_shape": list(self.data.image_shape), "step": self.step,
+                "class_names": list(self.data.class_names), "ema": self.ema is not None}
+
     def export_generator(self, stem: str = "generator", **extra) -> Path:
-        meta = {"config": self.cfg.to_dict(), "image_shape": list(self.data.image_shape), "step": self.step,
-                "class_names": list(self.data.class_names), **extra}
-        return save_generator(self.run_dir, self.G_sample, meta, stem)
+        return save_generator(self.run_dir, self.G_sample, {**self.export_meta(), **extra}, stem)
 
     @property
     def G_sample(self) -> torch.nn.Module:
@@ -174,25 +201,16 @@ class Trainer:
 
     # ------------------------------------------------------------ metrics
 
-    @torch.no_grad()
-    def generate(self, n: int, seed: int, batch_size: int = 1000) -> torch.Tensor:
-        """n uint8 images from G in eval mode, with noise from its own seed (training RNG untouched)."""
-        generator = torch.Generator().manual_seed(seed)
-        G = self.G_sample
-        was_training = G.training
-        G.eval()
-        try:
-            chunks = [to_uint8(G(torch.randn(min(batch_size, n - i), G.z_dim, generator=generator).to(self.device))).cpu()
-                      for i in range(0, n, batch_size)]
-        finally:
-            G.train(was_training)
-        return torch.cat(chunks)
-
     def evaluate(self, n: int, fid_only: bool) -> dict:
         extractor, ref = self.eval_target
-        return evaluate_images(self.generate(n, self.cfg.eval.seed), ref=ref, extractor=extractor,
-                               seed=self.cfg.eval.seed, fid_only=fid_only,
-                               source=f"run {self.run_dir} step {self.step}")
+        G = self.G_sample
+        was_training = G.training
+        try:
+            images, labels = Generator(G, self.export_meta()).sample_with_labels(n, seed=self.cfg.eval.seed)
+        finally:
+            G.train(was_training)
+        return evaluate_images(images, ref=ref, extractor=extractor, seed=self.cfg.eval.seed, fid_only=fid_only,
+                               labels=labels, source=f"run {self.run_dir} step {self.step}")
 
     def cheap_fid(self) -> float:
         """FID on eval.n_cheap samples; keeps the best generator so far as generator-best.*."""
@@ -230,11 +248,14 @@ class Trainer:
         for phase in self.recipe.schedule(self.step):
             for name, net in self.recipe.nets.items():
                 net.requires_grad_(name in phase.grads)
-            out = self.recipe.compute(phase, batch, ctx)
+            with torch.autocast(self.device.type, dtype=self.autocast or torch.bfloat16,
+                                enabled=self.autocast is not None):
+                out = self.recipe.compute(phase, batch, ctx)
             opt = self.opts[phase.trains]
             opt.zero_grad(set_to_none=True)
             out["loss"].backward()
             opt.step()
+            self.recipe.after_phase(phase)
             for key, value in out.items():
                 logs[f"loss/{phase.name}" if key == "loss" else key] = value.detach()
         self.step += 1

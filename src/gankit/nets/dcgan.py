@@ -2,8 +2,8 @@
 
 Sized for any side length s0 * 2^k with s0 <= 7: 28 = 7*4, 32 = 4*8, 64 = 4*16. G projects z to a
 s0 x s0 map, then k strided transposed convolutions double the size while halving the channels; D mirrors
-it with strided convolutions and a linear read-out. BatchNorm (optional) everywhere but G's output and
-D's input layer; ReLU in G, LeakyReLU in D, tanh out.
+it with strided convolutions and a linear read-out. BatchNorm (optional; class-conditional in a conditional
+G) everywhere but G's output and D's input layer; ReLU in G, LeakyReLU in D, tanh out.
 """
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import torch.nn as nn
 from ..config import ModelConfig
 from ..errors import GankitError
 from ..registry import NETWORKS
-from .layers import dcgan_init, norm1d, norm2d
+from .base import Discriminator
+from .layers import ClassHead, ConditionalBatchNorm, check_conditional, dcgan_init, norm2d, with_spectral_norm
 
 
 def pyramid(resolution: int) -> tuple[int, int]:
@@ -27,32 +28,39 @@ def pyramid(resolution: int) -> tuple[int, int]:
 
 
 class DCGANGenerator(nn.Module):
-    def __init__(self, z_dim: int, width: int, image_shape: tuple[int, int, int], norm: str):
+    def __init__(self, z_dim: int, width: int, image_shape: tuple[int, int, int], norm: str, num_classes: int = 0):
         super().__init__()
         self.z_dim = z_dim
         self.image_shape = tuple(image_shape)
+        self.num_classes = num_classes
         channels, resolution, _ = image_shape
         s0, k = pyramid(resolution)
         c0 = width * 2 ** (k - 1)
         self.start = (c0, s0)
         bias = norm == "none"
-        self.project = nn.Sequential(nn.Linear(z_dim, c0 * s0 * s0, bias=bias), norm1d(norm, c0 * s0 * s0), nn.ReLU())
-        layers: list[nn.Module] = []
+        self.project = nn.Linear(z_dim, c0 * s0 * s0, bias=bias)
+        self.project_norm = ConditionalBatchNorm(c0 * s0 * s0, num_classes, norm, dims=1)
+        self.ups = nn.ModuleList()
+        self.norms = nn.ModuleList()
         c = c0
         for _ in range(k - 1):
-            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=bias), norm2d(norm, c // 2), nn.ReLU()]
+            self.ups.append(nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=bias))
+            self.norms.append(ConditionalBatchNorm(c // 2, num_classes, norm))
             c //= 2
-        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1), nn.Tanh()]
-        self.body = nn.Sequential(*layers)
+        self.out = nn.ConvTranspose2d(c, channels, 4, 2, 1)
         dcgan_init(self)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         c0, s0 = self.start
-        return self.body(self.project(z).view(-1, c0, s0, s0))  # [N, C, H, W]
+        x = torch.relu(self.project_norm(self.project(z), c)).view(-1, c0, s0, s0)
+        for up, norm in zip(self.ups, self.norms):
+            x = torch.relu(norm(up(x), c))
+        return torch.tanh(self.out(x))  # [N, C, H, W]
 
 
-class DCGANDiscriminator(nn.Module):
-    def __init__(self, width: int, image_shape: tuple[int, int, int], norm: str, leak: float):
+class DCGANDiscriminator(Discriminator):
+    def __init__(self, width: int, image_shape: tuple[int, int, int], norm: str, leak: float,
+                 num_classes: int = 0, conditional: str = "none"):
         super().__init__()
         channels, resolution, _ = image_shape
         s0, k = pyramid(resolution)
@@ -62,16 +70,22 @@ class DCGANDiscriminator(nn.Module):
         for _ in range(k - 1):
             layers += [nn.Conv2d(c, c * 2, 4, 2, 1, bias=bias), norm2d(norm, c * 2), nn.LeakyReLU(leak)]
             c *= 2
-        layers += [nn.Flatten(), nn.Linear(c * s0 * s0, 1)]
-        self.net = nn.Sequential(*layers)
+        self.body = nn.Sequential(*layers, nn.Flatten())
+        self.head = ClassHead(c * s0 * s0, num_classes, conditional)
         dcgan_init(self)
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(x).squeeze(1)  # [N] logits
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)  # [N, C*s0*s0]
 
 
 @NETWORKS.register("dcgan", "convolutional G/D (DCGAN) for 28x28, 32x32, 64x64, ... images")
-def build_dcgan(cfg: ModelConfig, image_shape: tuple[int, int, int]) -> tuple[nn.Module, nn.Module]:
-    G = DCGANGenerator(cfg.z_dim, cfg.g_width, image_shape, cfg.g_norm)
-    D = DCGANDiscriminator(cfg.d_width, image_shape, cfg.d_norm, cfg.leak)
+def build_dcgan(cfg: ModelConfig, image_shape: tuple[int, int, int], num_classes: int = 0) -> tuple[nn.Module, nn.Module]:
+    check_conditional(cfg.conditional, num_classes)
+    g_classes = num_classes if cfg.conditional != "none" else 0
+    G = DCGANGenerator(cfg.z_dim, cfg.g_width, image_shape, cfg.g_norm, g_classes)
+    D = DCGANDiscriminator(cfg.d_width, image_shape, cfg.d_norm, cfg.leak, num_classes, cfg.conditional)
+    if cfg.g_spectral_norm:
+        with_spectral_norm(G)
+    if cfg.d_spectral_norm:
+        with_spectral_norm(D)
     return G, D

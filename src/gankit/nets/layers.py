@@ -1,11 +1,18 @@
 """Small building blocks shared by the networks."""
 from __future__ import annotations
 
+import torch
 import torch.nn as nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from ..errors import GankitError
 
 NORMS = ("batch", "none")
+
+
+def check_norm(kind: str) -> None:
+    if kind not in NORMS:
+        raise GankitError(f"unknown norm '{kind}'; valid: {', '.join(NORMS)}")
 
 
 def norm2d(kind: str, channels: int) -> nn.Module:
@@ -18,9 +25,44 @@ def norm1d(kind: str, features: int) -> nn.Module:
     return nn.BatchNorm1d(features) if kind == "batch" else nn.Identity()
 
 
-def check_norm(kind: str) -> None:
-    if kind not in NORMS:
-        raise GankitError(f"unknown norm '{kind}'; valid: {', '.join(NORMS)}")
+class ConditionalBatchNorm(nn.Module):
+    """BatchNorm whose gain and bias are looked up per class (de Vries et al. 2017; Miyato & Koyama 2018).
+
+    With num_classes = 0 it is a plain BatchNorm; with norm 'none' it is the identity. Works on [N, C] and
+    [N, C, H, W] inputs.
+    """
+
+    def __init__(self, features: int, num_classes: int, kind: str = "batch", dims: int = 2):
+        super().__init__()
+        check_norm(kind)
+        self.enabled = kind == "batch"
+        self.conditional = num_classes > 0 and self.enabled
+        bn = nn.BatchNorm2d if dims == 2 else nn.BatchNorm1d
+        self.bn = bn(features, affine=not self.conditional) if self.enabled else nn.Identity()
+        if self.conditional:
+            self.gain = nn.Embedding(num_classes, features)
+            self.bias = nn.Embedding(num_classes, features)
+            nn.init.ones_(self.gain.weight)
+            nn.init.zeros_(self.bias.weight)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.bn(x)
+        if self.conditional:
+            if c is None:
+                raise ValueError("a conditional generator needs class labels c")
+            shape = (-1, x.shape[1]) + (1,) * (x.dim() - 2)
+            x = x * self.gain(c).view(shape) + self.bias(c).view(shape)
+        return x
+
+
+def with_spectral_norm(module: nn.Module) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018, https://arxiv.org/abs/1802.05957) on every conv and linear layer."""
+    for name, child in module.named_children():
+        if isinstance(child, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
+            setattr(module, name, spectral_norm(child))
+        else:
+            with_spectral_norm(child)
+    return module
 
 
 def dcgan_init(module: nn.Module) -> None:
@@ -30,6 +72,43 @@ def dcgan_init(module: nn.Module) -> None:
             nn.init.normal_(m.weight, 0.0, 0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
+        elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)) and m.affine:
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
+
+
+class ClassHead(nn.Module):
+    """How a discriminator uses labels on its final features h [N, F]:
+    'projection' adds <embed(c), h> to the logit (Miyato & Koyama 2018, https://arxiv.org/abs/1802.05637);
+    'acgan' adds an auxiliary classifier (Odena et al. 2017, https://arxiv.org/abs/1610.09585)."""
+
+    def __init__(self, features: int, num_classes: int, mode: str):
+        super().__init__()
+        self.mode = mode
+        self.logit = nn.Linear(features, 1)
+        if mode == "projection":
+            self.embed = nn.Embedding(num_classes, features)
+            nn.init.normal_(self.embed.weight, 0.0, 0.02)
+        elif mode == "acgan":
+            self.classes = nn.Linear(features, num_classes)
+
+    def forward(self, h: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        logits = self.logit(h).squeeze(1)  # [N]
+        if self.mode == "projection":
+            if c is None:
+                raise ValueError("a projection discriminator needs class labels c")
+            logits = logits + (self.embed(c) * h).sum(1)
+        return logits
+
+    def class_logits(self, h: torch.Tensor) -> torch.Tensor:
+        return self.classes(h)  # [N, num_classes]
+
+
+CONDITIONAL_MODES = ("none", "projection", "acgan")
+
+
+def check_conditional(mode: str, num_classes: int) -> None:
+    if mode not in CONDITIONAL_MODES:
+        raise GankitError(f"unknown conditional mode '{mode}'; valid: {', '.join(CONDITIONAL_MODES)}")
+    if mode != "none" and num_classes < 2:
+        raise GankitError(f"model.conditional={mode} needs labelled data (class subfolders or a labelled dataset)")

@@ -12,8 +12,10 @@ import torch
 import torch.nn as nn
 
 from ..config import ModelConfig
+from ..errors import GankitError
 from ..registry import NETWORKS
-from .layers import norm1d
+from .base import Discriminator
+from .layers import ClassHead, norm1d, with_spectral_norm
 
 
 class MLPGenerator(nn.Module):
@@ -34,7 +36,7 @@ class MLPGenerator(nn.Module):
         return self.net(z).view(-1, *self.image_shape)  # [N, C, H, W]
 
 
-class MLPDiscriminator(nn.Module):
+class MLPDiscriminator(Discriminator):
     def __init__(self, hidden: list[int], image_shape: tuple[int, int, int], leak: float, norm: str):
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
@@ -42,15 +44,21 @@ class MLPDiscriminator(nn.Module):
         for i, h in enumerate(hidden):
             layers += [nn.Linear(width, h), norm1d(norm if i > 0 else "none", h), nn.LeakyReLU(leak)]
             width = h
-        layers += [nn.Linear(width, 1)]
-        self.net = nn.Sequential(*layers)
+        self.body = nn.Sequential(*layers)
+        self.head = ClassHead(width, 0, "none")
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(x).squeeze(1)  # [N] logits
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)  # [N, last hidden]
 
 
 @NETWORKS.register("mlp", "the tutorial's MLP GAN: G 256-512-1024-784, D 512-256-1, LeakyReLU 0.2, tanh")
-def build_mlp(cfg: ModelConfig, image_shape: tuple[int, int, int]) -> tuple[nn.Module, nn.Module]:
+def build_mlp(cfg: ModelConfig, image_shape: tuple[int, int, int], num_classes: int = 0) -> tuple[nn.Module, nn.Module]:
+    if cfg.conditional != "none":
+        raise GankitError("the mlp network is unconditional; use model.net=dcgan for conditional models")
     G = MLPGenerator(cfg.z_dim, cfg.g_hidden, image_shape, cfg.leak, cfg.g_norm)
     D = MLPDiscriminator(cfg.d_hidden, image_shape, cfg.leak, cfg.d_norm)
+    if cfg.g_spectral_norm:
+        with_spectral_norm(G)
+    if cfg.d_spectral_norm:
+        with_spectral_norm(D)
     return G, D

@@ -45,6 +45,9 @@ class Recipe(nn.Module):
     def compute(self, phase: Phase, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
+    def after_phase(self, phase: Phase) -> None:
+        """Called after each optimizer step (e.g. weight clipping)."""
+
     def fixed_inputs(self, n: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
         """Inputs for the sample grids, drawn once per run and kept across resumes."""
         raise NotImplementedError

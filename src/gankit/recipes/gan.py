@@ -1,29 +1,45 @@
-"""The `gan` recipe: an unconditional image GAN with a D phase and a G phase per step.
+"""The `gan` recipe: image GANs, unconditional or class-conditional, with any adversarial loss and penalty.
 
-D phase: L_D on real images and detached fakes. G phase: L_G on D(fakes). With `reuse_fakes` the G phase
-back-propagates through the fakes the D phase made (one G forward per step, as pytorch/examples' DCGAN
-does); without it the G phase draws fresh noise, as the tutorial's Keras loop does.
+Phases per step: D (adversarial loss on real images and detached fakes, plus gradient penalty or R1),
+Dreg (lazy R1, every r1_every steps), and G (every n_critic steps). With `reuse_fakes` the G phase
+back-propagates through the fakes its step's D phase made (one G forward per step, as pytorch/examples'
+DCGAN does); without it the G phase draws fresh noise, as the tutorial's Keras loop does.
+Conditional: 'projection' feeds labels to G (class-conditional BatchNorm) and D (projection); 'acgan' feeds
+them to G and trains D to classify (Odena et al. 2017). Fakes get labels drawn uniformly.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
-from ..config import Config
-from ..losses import AdversarialLoss
-from ..registry import LOSSES, RECIPES
+from ..augment import diff_augment, parse_policy
+from ..config import Config, LossConfig
+from ..losses import AdversarialLoss, gradient_penalty, r1_penalty
 from ..nets import build_networks
+from ..registry import LOSSES, RECIPES
 from .base import Phase, Recipe, StepContext
 
 
 class GANRecipe(Recipe):
-    def __init__(self, G: nn.Module, D: nn.Module, loss: AdversarialLoss, reuse_fakes: bool):
+    def __init__(self, G: nn.Module, D: nn.Module, loss: AdversarialLoss, cfg: LossConfig, reuse_fakes: bool,
+                 num_classes: int = 0, conditional: str = "none"):
         super().__init__()
         self.nets = nn.ModuleDict({"G": G, "D": D})
         self.loss = loss
+        self.cfg = cfg
         self.reuse_fakes = reuse_fakes
-        # with reuse, G's graph is built during the D phase and kept for the G phase
-        self.phases = [Phase("D", "D", ("D", "G") if reuse_fakes else ("D",)), Phase("G", "G", ("G",))]
+        self.conditional = conditional
+        self.num_classes = num_classes if conditional != "none" else 0
+        self.policy = parse_policy(cfg.augment)
+        self.lazy_r1 = cfg.r1_gamma > 0 and cfg.r1_every > 1
+        # with reuse, the D phase that precedes a G phase builds G's graph and keeps its fakes
+        self.D_then_G = Phase("D", "D", ("D", "G") if reuse_fakes else ("D",))
+        self.D_only = Phase("D", "D", ("D",))
+        self.D_reg = Phase("Dreg", "D", ("D",))
+        self.G_phase = Phase("G", "G", ("G",))
 
     @property
     def G(self) -> nn.Module:
@@ -34,33 +50,102 @@ class GANRecipe(Recipe):
         return self.nets["D"]
 
     def schedule(self, step: int) -> list[Phase]:
-        return self.phases
+        g_step = (step + 1) % self.cfg.n_critic == 0
+        phases = [self.D_then_G if g_step else self.D_only]
+        if self.lazy_r1 and step % self.cfg.r1_every == 0:
+            phases.append(self.D_reg)
+        if g_step:
+            phases.append(self.G_phase)
+        return phases
 
-    def _fakes(self, n: int, ctx: StepContext) -> torch.Tensor:
-        return self.G(ctx.randn(n, self.G.z_dim))
+    # ------------------------------------------------------------ pieces
+
+    def _labels(self, batch: dict, n: int, ctx: StepContext) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """(labels of the real batch, labels drawn uniformly for the fakes), or (None, None) when unconditional."""
+        if not self.num_classes:
+            return None, None
+        c_fake = torch.randint(0, self.num_classes, (n,), generator=ctx.generator).to(ctx.device)
+        return batch["label"], c_fake
+
+    def _augment(self, x: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        return diff_augment(x, self.policy, ctx.generator) if self.policy else x
+
+    def _judge(self, x: torch.Tensor, c: torch.Tensor | None, ctx: StepContext):
+        """D's logits (fp32) on augmented x, and class logits for ACGAN."""
+        x = self._augment(x, ctx)
+        if self.conditional == "acgan":
+            logits, class_logits = self.D.forward_with_classes(x)
+            return logits.float(), class_logits.float()
+        return self.D(x, c).float(), None
+
+    def _d_stats(self, logits_real: torch.Tensor, logits_fake: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.loss.probabilistic:
+            return {"D(x)": torch.sigmoid(logits_real.detach()).mean(), "D(G(z))": torch.sigmoid(logits_fake.detach()).mean()}
+        return {"D_real": logits_real.detach().mean(), "D_fake": logits_fake.detach().mean()}
+
+    # ------------------------------------------------------------ phases
 
     def compute(self, phase: Phase, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
         real = batch["image"]  # [N, C, H, W]
+        if phase is self.D_reg:
+            c_real, _ = self._labels(batch, len(real), ctx)
+            r1 = r1_penalty(self.D, real, c_real)
+            return {"loss": 0.5 * self.cfg.r1_gamma * self.cfg.r1_every * r1, "r1": r1.detach()}
         if phase.name == "D":
-            fake = self._fakes(len(real), ctx)
-            if self.reuse_fakes:
-                ctx.scratch["fake"] = fake
-            logits_real = self.D(real)
-            logits_fake = self.D(fake.detach())
-            return {"loss": self.loss.d(logits_real, logits_fake),
-                    "D(x)": torch.sigmoid(logits_real.detach()).mean(),
-                    "D(G(z))": torch.sigmoid(logits_fake.detach()).mean()}
-        fake = ctx.scratch.pop("fake") if self.reuse_fakes else self._fakes(len(real), ctx)
-        return {"loss": self.loss.g(self.D(fake))}
+            c_real, c_fake = self._labels(batch, len(real), ctx)
+            fake = self.G(ctx.randn(len(real), self.G.z_dim), c_fake)
+            if "G" in phase.grads:
+                ctx.scratch["fake"] = (fake, c_fake)
+            logits_real, classes_real = self._judge(real, c_real, ctx)
+            logits_fake, classes_fake = self._judge(fake.detach(), c_fake, ctx)
+            loss = self.loss.d(logits_real, logits_fake)
+            out = self._d_stats(logits_real, logits_fake)
+            if self.cfg.gp_weight > 0:
+                alpha = torch.rand(len(real), generator=ctx.generator).to(ctx.device)  # one weight per sample, U[0, 1]
+                gp = gradient_penalty(self.D, real, fake, alpha, c_real)
+                loss = loss + self.cfg.gp_weight * gp
+                out["gp"] = gp.detach()
+            if self.cfg.r1_gamma > 0 and not self.lazy_r1:
+                r1 = r1_penalty(self.D, real, c_real)
+                loss = loss + 0.5 * self.cfg.r1_gamma * r1
+                out["r1"] = r1.detach()
+            if classes_real is not None:
+                aux = F.cross_entropy(classes_real, c_real) + F.cross_entropy(classes_fake, c_fake)
+                loss = loss + self.cfg.acgan_weight * aux
+                out["aux"] = aux.detach()
+            return {"loss": loss, **out}
+        if self.reuse_fakes and "fake" in ctx.scratch:
+            fake, c_fake = ctx.scratch.pop("fake")
+        else:
+            _, c_fake = self._labels(batch, len(real), ctx)
+            fake = self.G(ctx.randn(len(real), self.G.z_dim), c_fake)
+        logits_fake, classes_fake = self._judge(fake, c_fake, ctx)
+        loss = self.loss.g(logits_fake)
+        if classes_fake is not None:
+            loss = loss + self.cfg.acgan_weight * F.cross_entropy(classes_fake, c_fake)
+        return {"loss": loss}
+
+    @torch.no_grad()
+    def after_phase(self, phase: Phase) -> None:
+        if phase.trains == "D" and self.cfg.clip > 0:  # the original WGAN's Lipschitz constraint
+            for p in self.D.parameters():
+                p.clamp_(-self.cfg.clip, self.cfg.clip)
+
+    # ------------------------------------------------------------ sampling
 
     def fixed_inputs(self, n: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
-        return {"z": torch.randn(n, self.G.z_dim, generator=generator)}
+        inputs = {"z": torch.randn(n, self.G.z_dim, generator=generator)}
+        if self.num_classes:  # one class per grid row
+            cols = math.ceil(math.sqrt(n))
+            inputs["c"] = (torch.arange(n) // cols) % self.num_classes
+        return inputs
 
     def sample(self, G: nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        return G(inputs["z"])
+        return G(inputs["z"], inputs.get("c"))
 
 
-@RECIPES.register("gan", "unconditional image GAN: a D phase and a G phase per step")
-def build_gan(cfg: Config, image_shape: tuple[int, int, int]) -> GANRecipe:
-    G, D = build_networks(cfg.model, image_shape)
-    return GANRecipe(G, D, LOSSES.get(cfg.loss.name), cfg.train.reuse_fakes)
+@RECIPES.register("gan", "image GANs: any loss, penalties, n_critic, DiffAugment, unconditional or conditional")
+def build_gan(cfg: Config, image_shape: tuple[int, int, int], num_classes: int = 0) -> GANRecipe:
+    G, D = build_networks(cfg.model, image_shape, num_classes)
+    return GANRecipe(G, D, LOSSES.get(cfg.loss.name), cfg.loss, cfg.train.reuse_fakes, num_classes,
+                     cfg.model.conditional)

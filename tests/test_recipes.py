@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+import torch
+
+from gankit.config import resolve
+from gankit.sampling import load_generator, write_samples
+from gankit.trainer import Trainer
+
+from conftest import TINY
+
+DCGAN = ["model.net=dcgan", "model.g_width=8", "model.d_width=8"]
+
+
+def trainer(tmp_path, *extra, steps=4):
+    cfg = resolve("mnist-dcgan", TINY + DCGAN + [f"train.steps={steps}", *extra])
+    return Trainer(cfg, tmp_path, progress=False)
+
+
+def phase_names(t, steps):
+    return [[p.name for p in t.recipe.schedule(s)] for s in range(steps)]
+
+
+def test_n_critic_and_lazy_r1_schedules(tmp_path):
+    t = trainer(tmp_path, "loss.n_critic=3", "loss.r1_gamma=1", "loss.r1_every=2")
+    assert phase_names(t, 4) == [["D", "Dreg"], ["D"], ["D", "Dreg", "G"], ["D"]]
+
+
+@pytest.mark.parametrize("extra", [
+    ["loss.name=wasserstein", "loss.clip=0.01", "loss.n_critic=2", "model.d_norm=none"],
+    ["loss.name=wasserstein", "loss.gp_weight=10", "model.d_norm=none"],
+    ["loss.name=hinge", "model.d_spectral_norm=true", "model.d_norm=none"],
+    ["loss.name=least-squares"],
+    ["loss.name=minimax", "train.reuse_fakes=false"],
+    ["loss.r1_gamma=5", "loss.r1_every=2"],
+    ["loss.augment=color,translation,cutout"],
+    ["model.conditional=projection"],
+    ["model.conditional=acgan"],
+    ["model.net=resnet", "data.resolution=32", "model.d_spectral_norm=true"],
+])
+def test_every_loss_penalty_and_mode_trains(tmp_path, extra):
+    result = trainer(tmp_path, *extra).fit()
+    records = [__import__("json").loads(line) for line in result.stats.read_text().splitlines()]
+    assert result.step == 4 and all(np.isfinite(v) for r in records for v in r.values())
+    if "loss.gp_weight=10" in extra:
+        assert "gp" in records[-1] and "D_real" in records[-1]
+    if "model.conditional=acgan" in extra:
+        assert "aux" in records[-1]
+
+
+def test_weight_clipping_holds_after_every_d_step(tmp_path):
+    t = trainer(tmp_path, "loss.name=wasserstein", "loss.clip=0.01", "model.d_norm=none")
+    for _ in range(3):
+        t.train_step()
+        assert max(p.abs().max().item() for p in t.recipe.nets["D"].parameters()) <= 0.01 + 1e-9
+
+
+def test_conditional_sampling_returns_the_requested_labels(tmp_path):
+    t = trainer(tmp_path, "model.conditional=projection")
+    t.fit()
+    G = load_generator(tmp_path)
+    images, labels = G.sample_with_labels(12, seed=0, label=7)
+    assert images.shape == (12, 1, 28, 28) and labels.tolist() == [7] * 12
+    _, rows = G.sample_with_labels(16, per_row=4)
+    assert rows.tolist() == [0] * 4 + [1] * 4 + [2] * 4 + [3] * 4
+    write_samples(images, tmp_path / "s.npz", labels)
+    with np.load(tmp_path / "s.npz") as f:
+        assert f["labels"].tolist() == [7] * 12
+    assert t.fixed["c"][:8].tolist() == [0] * 4 + [1] * 4  # the fixed 4x4 grid holds one class per row
+    with pytest.raises(Exception, match="out of range"):
+        G.sample(2, label=10)
+
+
+def test_unconditional_model_refuses_a_label(tmp_path):
+    trainer(tmp_path).fit()
+    with pytest.raises(Exception, match="needs a conditional model"):
+        load_generator(tmp_path).sample(2, label=3)
