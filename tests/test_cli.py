@@ -82,3 +82,39 @@ def test_help_teaches(args, capsys):
         main(args)
     assert exit_info.value.code == 0
     assert "gankit" in capsys.readouterr().out
+
+
+def test_bench_quality_writes_tables(tmp_path, capsys):
+    args = ["bench", "quality", "--suite", "toy", "--presets", "toy-ring", "--seeds", "2", "--out", str(tmp_path / "out"),
+            "--runs", str(tmp_path / "runs"), "--set", "train.steps=6", "--set", "data.limit=1000",
+            "--set", "eval.every=0", "--set", "train.log_every=3"]
+    assert main(args) == 0
+    table = (tmp_path / "out" / "quality-toy.md").read_text()
+    assert "| toy-ring | 2 | 6 |" in table and "PacGAN4" in table and "±" in table
+    import json
+
+    runs = json.loads((tmp_path / "out" / "quality-toy.json").read_text())["runs"]
+    assert len(runs) == 2 and all("modes" in r and "card" in r for r in runs)
+
+
+def test_bench_speed_writes_a_table_with_the_ratio_and_the_bound(tmp_path, capsys):
+    args = ["bench", "speed", "--preset", "seed-mlp", "--steps", "2", "--rounds", "1", "--out", str(tmp_path),
+            "--set", "data.limit=512", "--set", "model.g_hidden=[32]", "--set", "model.d_hidden=[32]"]
+    assert main(args) == 0
+    table = (tmp_path / "speed-cpu.md").read_text()
+    assert "| seed-mlp | 128 |" in table and "x** |" in table and "matmul bound: fp32" in table
+    import json
+
+    row = json.loads((tmp_path / "speed-cpu.json").read_text())["rows"][0]
+    assert row["reference_steps_per_s"] > 0 and row["gankit_steps_per_s"] > 0 and row["reference_gflop_per_step"] > 0
+    # the plain loop runs G forward twice per step (fresh fakes for the G step); gankit reuses the D step's fakes
+    assert row["gankit_gflop_per_step"] < row["reference_gflop_per_step"]
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    assert main(["bench", "speed", "--device", "cuda", "--preset", "seed-mlp", "--steps", "1", "--rounds", "1"]) == 2
+    assert "no CUDA device is usable" in capsys.readouterr().err

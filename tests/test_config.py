@@ -64,3 +64,15 @@ def test_preset_from_a_yaml_file(tmp_path):
     path.write_text("model:\n  net: mlp\ntrain:\n  steps: 7\n")
     cfg = resolve(str(path))
     assert cfg.preset == "mine" and cfg.train.steps == 7 and cfg.model.net == "mlp"
+
+
+def test_presets_inherit_from_a_base(tmp_path):
+    wgan = resolve("mnist-wgan")
+    default = resolve("mnist-dcgan")
+    assert wgan.model.g_width == default.model.g_width and wgan.train.precision == default.train.precision
+    assert wgan.loss.name == "wasserstein" and wgan.preset == "mnist-wgan"
+    assert "WGAN" in wgan.description
+    (tmp_path / "a.yaml").write_text(f"base: {tmp_path / 'b.yaml'}\n")
+    (tmp_path / "b.yaml").write_text(f"base: {tmp_path / 'a.yaml'}\n")
+    with pytest.raises(GankitError, match="cycle"):
+        resolve(str(tmp_path / "a.yaml"))

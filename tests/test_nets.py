@@ -32,7 +32,7 @@ def test_shapes_and_range(net, shape):
 
 
 def test_dcgan_rejects_sizes_it_cannot_build():
-    with pytest.raises(GankitError, match="resolution"):
+    with pytest.raises(GankitError, match=r"resolution s \* 2\^k"):
         build_networks(ModelConfig(net="dcgan"), (1, 27, 27))
 
 

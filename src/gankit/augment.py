@@ -14,7 +14,11 @@ from .errors import GankitError
 
 
 def _rand(generator: torch.Generator, device: torch.device, *shape: int) -> torch.Tensor:
-    return torch.rand(*shape, generator=generator).to(device)
+    return torch.rand(*shape, generator=generator, device=generator.device).to(device)
+
+
+def _randint(generator: torch.Generator, device: torch.device, low: int, high: int, *shape: int) -> torch.Tensor:
+    return torch.randint(low, high, shape, generator=generator, device=generator.device).to(device)
 
 
 def color(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -29,8 +33,8 @@ def color(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 def translation(x: torch.Tensor, generator: torch.Generator, ratio: float = 0.125) -> torch.Tensor:
     n, _, h, w = x.shape
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    shift_y = (torch.randint(-sh, sh + 1, (n, 1, 1), generator=generator)).to(x.device)
-    shift_x = (torch.randint(-sw, sw + 1, (n, 1, 1), generator=generator)).to(x.device)
+    shift_y = _randint(generator, x.device, -sh, sh + 1, n, 1, 1)
+    shift_x = _randint(generator, x.device, -sw, sw + 1, n, 1, 1)
     grid_y = (torch.arange(h, device=x.device).view(1, h, 1) + shift_y + 1).clamp(0, h + 1)  # [N, H, 1]
     grid_x = (torch.arange(w, device=x.device).view(1, 1, w) + shift_x + 1).clamp(0, w + 1)  # [N, 1, W]
     padded = F.pad(x, (1, 1, 1, 1))  # out-of-range reads land on the zero border
@@ -41,8 +45,8 @@ def translation(x: torch.Tensor, generator: torch.Generator, ratio: float = 0.12
 def cutout(x: torch.Tensor, generator: torch.Generator, ratio: float = 0.5) -> torch.Tensor:
     n, _, h, w = x.shape
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    top = torch.randint(0, h + (1 - ch % 2), (n, 1, 1), generator=generator).to(x.device) - ch // 2
-    left = torch.randint(0, w + (1 - cw % 2), (n, 1, 1), generator=generator).to(x.device) - cw // 2
+    top = _randint(generator, x.device, 0, h + (1 - ch % 2), n, 1, 1) - ch // 2
+    left = _randint(generator, x.device, 0, w + (1 - cw % 2), n, 1, 1) - cw // 2
     rows = torch.arange(h, device=x.device).view(1, h, 1)
     cols = torch.arange(w, device=x.device).view(1, 1, w)
     inside = (rows >= top) & (rows < top + ch) & (cols >= left) & (cols < left + cw)  # [N, H, W]

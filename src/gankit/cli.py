@@ -76,6 +76,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extractor", default="mnist", help="feature extractor: mnist (default) or inception")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
+    p = sub.add_parser("bench", help="benchmarks: quality suites and training speed (write tables)",
+                       description="quality: train every preset of a suite with several seeds, evaluate each run and "
+                                   "write a Markdown table and a JSON file beside the published numbers.\n"
+                                   "speed: steps/s of gankit's trainer against a plain PyTorch loop, same nets, "
+                                   "batch, losses and optimizer, in alternating rounds; FLOPs and the machine bound.",
+                       epilog="examples:\n  gankit bench quality --suite toy --seeds 3\n"
+                              "  gankit bench quality --suite mnist --seeds 3 --minutes 5\n"
+                              "  gankit bench speed --preset seed-mlp mnist-dcgan\n"
+                              "  gankit bench speed --preset mnist-dcgan --device cuda "
+                              "--set data.name=random-images --set data.resolution=64",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("kind", choices=["quality", "speed"], help="what to benchmark")
+    p.add_argument("--preset", nargs="*", default=["seed-mlp", "mnist-dcgan"], help="speed: presets to time")
+    p.add_argument("--steps", type=int, default=100, help="speed: steps per timed round (default 100)")
+    p.add_argument("--rounds", type=int, default=5, help="speed: alternating timed rounds (default 5)")
+    p.add_argument("--device", default="cpu", help="speed: cpu or cuda (default cpu)")
+    p.add_argument("--suite", default="mnist", choices=["mnist", "toy", "stacked"], help="preset suite (default mnist)")
+    p.add_argument("--presets", nargs="*", help="only these presets of the suite")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per preset (default 3)")
+    p.add_argument("--minutes", type=float, help="training minutes per run (default: each preset's own budget)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key in every run")
+    p.add_argument("--out", default="benchmarks/results", help="folder for the tables (default benchmarks/results)")
+    p.add_argument("--runs", default="runs/bench", help="folder for the training runs (default runs/bench)")
+
     sub.add_parser("list", help="list presets, networks, losses, datasets and recipes")
     p = sub.add_parser("doctor", help="check this machine: versions, device, a few seconds of real training")
     p.add_argument("--out", help="folder for the doctor's sample grid (default: a temporary folder)")
@@ -164,7 +189,7 @@ def cmd_sample(args) -> int:
     cols = math.ceil(math.sqrt(args.n))
     per_row = cols if Path(args.out).suffix == ".png" else 0
     images, labels = generator.sample_with_labels(args.n, seed=args.seed, label=args.label, per_row=per_row)
-    out = write_samples(images, Path(args.out), labels, nrow=cols)
+    out = write_samples(images, Path(args.out), labels, nrow=cols, kind=generator.kind)
     print(f"wrote {args.n} samples to {out}")
     return 0
 
@@ -175,6 +200,18 @@ def cmd_eval(args) -> int:
     images, source = load_target(args.target, args.n, args.seed)
     result = evaluate_images(images, ref=args.ref, extractor=args.extractor, seed=args.seed, source=source)
     print(json.dumps(result) if args.json else format_table(result))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    if args.kind == "speed":
+        from .speed import speed
+
+        print(speed(args.preset, args.steps, args.rounds, args.device, args.overrides, Path(args.out)))
+        return 0
+    from .bench import quality
+
+    print(quality(args.suite, args.seeds, args.minutes, Path(args.out), Path(args.runs), args.presets, args.overrides))
     return 0
 
 
@@ -202,7 +239,8 @@ def cmd_doctor(args) -> int:
     return run_doctor(args.out)
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "list": cmd_list, "doctor": cmd_doctor}
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "bench": cmd_bench, "list": cmd_list,
+            "doctor": cmd_doctor}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,6 +44,7 @@ class ModelConfig:
     conditional: str = "none"                                       # none | projection (cBN G + projection D) | acgan
     g_spectral_norm: bool = False                                   # spectral normalisation on G's layers
     d_spectral_norm: bool = False                                   # spectral normalisation on D's layers
+    pack: int = 1                                                   # PacGAN: D judges this many samples jointly
 
 
 @dataclass
@@ -60,6 +61,7 @@ class LossConfig:
 
 @dataclass
 class OptimConfig:
+    name: str = "adam"         # adam | rmsprop (the original WGAN's optimizer)
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5
@@ -75,6 +77,8 @@ class TrainConfig:
     reuse_fakes: bool = True   # the G step reuses the D step's fakes instead of drawing new ones
     device: str = "auto"       # auto | cpu | cuda
     precision: str = "fp32"    # fp32 | bf16 (autocast; falls back to fp32 where unsupported) | auto
+    channels_last: bool = False  # NHWC memory layout for convolutional nets (pays on GPUs)
+    compile: bool = False      # torch.compile the networks (pays on long GPU runs; compiling takes a while)
     threads: int = 0           # CPU threads (0 = torch's default: one per core)
     log_every: int = 50        # steps per stats tick (stats.jsonl, progress bar)
     sample_every: int = 500    # steps per sample grid
@@ -194,8 +198,12 @@ def preset_names() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-def preset_delta(name: str) -> dict:
-    """The YAML delta of a packaged preset, or of a YAML file given by path."""
+def preset_delta(name: str, seen: tuple[str, ...] = ()) -> dict:
+    """The YAML delta of a packaged preset, or of a YAML file given by path.
+
+    A preset may name another as `base:`; its delta is applied over the base's.
+    """
+    key = name  # what `base:` entries name, for finding cycles
     if name.endswith((".yaml", ".yml")) and Path(name).is_file():
         text = Path(name).read_text()
         name = Path(name).stem
@@ -209,7 +217,14 @@ def preset_delta(name: str) -> dict:
         raise GankitError(f"preset '{name}' is not valid YAML: {str(err).splitlines()[0]}") from None
     if not isinstance(delta, dict):
         raise GankitError(f"preset '{name}' must be a YAML mapping")
-    delta.setdefault("preset", name)
+    base = delta.pop("base", None)
+    if base is not None:
+        if str(base) in (*seen, key):
+            raise GankitError(f"preset '{name}' has a cycle of bases: {' -> '.join((*seen, key, str(base)))}")
+        base_delta = preset_delta(str(base), (*seen, key))
+        base_delta.pop("description", None)
+        delta = _merge(base_delta, delta)
+    delta["preset"] = name
     return delta
 
 

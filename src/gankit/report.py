@@ -37,6 +37,32 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int = 0, scale: int = 0) -
     return Path(path)
 
 
+def save_points(points: torch.Tensor, path: Path, title: str = "") -> Path:
+    """A scatter plot of 2-D samples [N, 2]."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    p = points.detach().float().cpu().numpy()
+    ax.scatter(p[:, 0], p[:, 1], s=2, alpha=0.5)
+    ax.set_aspect("equal")
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)
+
+
+def save_picture(samples: torch.Tensor, path: Path, kind: str, nrow: int = 0) -> Path:
+    """Samples as a picture: a grid of uint8 images, or a scatter plot of points."""
+    return save_points(samples, path) if kind == "point" else save_grid(samples, path, nrow=nrow)
+
+
 def plot_curves(records: list[dict], path: Path, title: str = "") -> Path | None:
     """Loss curves and D's outputs against the step, from stats.jsonl records."""
     if not records:
@@ -56,7 +82,7 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> Path | None
     ax_loss.set_ylabel("loss")
     ax_loss.legend()
     ax_loss.grid(alpha=0.3)
-    probabilistic = "D(x)" in records[-1]
+    probabilistic = "D(x)" in records[-1] or "D_real" not in records[-1]
     for key in ("D(x)", "D(G(z))") if probabilistic else ("D_real", "D_fake"):
         if key in records[-1]:
             ax_prob.plot(steps, [r.get(key, np.nan) for r in records], label=key)

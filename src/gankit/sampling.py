@@ -11,7 +11,7 @@ from .config import config_from_dict
 from .data import to_uint8
 from .errors import GankitError
 from .nets import build_networks
-from .report import save_grid
+from .report import save_picture
 
 
 class Generator:
@@ -24,6 +24,7 @@ class Generator:
         self.image_shape = tuple(meta["image_shape"])
         self.class_names = list(meta.get("class_names", []))
         self.conditional = self.config.model.conditional != "none"
+        self.kind = meta.get("kind", "image")  # image: uint8 results; point: float32 results
         self.z_dim = G.z_dim
 
     def labels_for(self, n: int, label: int | None, per_row: int = 0) -> torch.Tensor | None:
@@ -53,7 +54,8 @@ class Generator:
         for start in range(0, n, batch_size):
             z = torch.randn(min(batch_size, n - start), self.z_dim, generator=generator)  # [B, z_dim]
             c = None if labels is None else labels[start:start + len(z)].to(device)
-            out.append(to_uint8(self.G(z.to(device), c)).cpu())
+            x = self.G(z.to(device), c)
+            out.append((to_uint8(x) if self.kind == "image" else x.float()).cpu())
         return torch.cat(out), labels
 
     def sample(self, n: int, seed: int = 0, label: int | None = None) -> torch.Tensor:
@@ -65,21 +67,26 @@ def load_generator(path: str | Path, device: str = "cpu") -> Generator:
     tensors, meta = read_export(Path(path))
     try:
         cfg = config_from_dict(meta["config"])
-        G, _ = build_networks(cfg.model, tuple(meta["image_shape"]), len(meta.get("class_names", [])))
+        G, _ = build_networks(cfg.model, tuple(meta["image_shape"]), len(meta.get("class_names", [])))  # G ignores pack
         G.load_state_dict(tensors)
     except (KeyError, RuntimeError) as err:
         raise GankitError(f"generator export at {path} does not match its config ({str(err).splitlines()[0][:200]})") from None
     return Generator(G.to(device), meta)
 
 
-def write_samples(images: torch.Tensor, out: Path, labels: torch.Tensor | None = None, nrow: int = 0) -> Path:
-    """.png -> a grid; .npz -> key `images`, uint8 (N, H, W, C), and `labels` for a conditional model."""
+def write_samples(images: torch.Tensor, out: Path, labels: torch.Tensor | None = None, nrow: int = 0,
+                  kind: str = "image") -> Path:
+    """.png -> a grid (or a scatter plot of points); .npz -> key `images`, uint8 (N, H, W, C), or `points`,
+    float32 (N, 2); and `labels` for a conditional model."""
     out = Path(out)
     if out.suffix == ".png":
-        return save_grid(images, out, nrow=nrow)
+        return save_picture(images, out, kind, nrow=nrow)
     if out.suffix == ".npz":
         out.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {"images": images.permute(0, 2, 3, 1).numpy()}
+        if kind == "point":
+            arrays = {"points": images.numpy().astype(np.float32)}
+        else:
+            arrays = {"images": images.permute(0, 2, 3, 1).numpy()}
         if labels is not None:
             arrays["labels"] = labels.numpy().astype(np.int64)
         np.savez_compressed(out, **arrays)

@@ -18,18 +18,18 @@ import yaml
 from tqdm import tqdm
 
 from .checkpoint import STATE_NAME, load_state, save_generator, save_state
-from .metrics.evaluate import eval_setup, evaluate_images
+from .metrics.protocols import make_protocol
 from .config import Config, config_from_dict
 from .ema import EMA, ema_beta
 from .data import BatchSampler, ImageData, load_data, to_uint8
 from .errors import GankitError
 from .recipes import StepContext, build_recipe
 from .sampling import Generator
-from .report import plot_curves, save_grid, write_html_report
+from .report import plot_curves, save_picture, write_html_report
 
 # config keys a resumed run may change; anything else would make the resumed run a different experiment
 RESUME_MAY_CHANGE = ("train.steps", "train.minutes", "train.log_every", "train.sample_every", "train.ckpt_every",
-                     "train.threads", "train.device", "train.precision")
+                     "train.threads", "train.device", "train.precision", "train.channels_last", "train.compile")
 
 
 def pick_device(name: str) -> torch.device:
@@ -63,6 +63,19 @@ def pick_autocast(precision: str, device: torch.device) -> torch.dtype | None:
     if precision == "bf16":
         warnings.warn(f"bf16 is not supported on this {device.type}; training in fp32")
     return None
+
+
+OPTIMIZERS = ("adam", "rmsprop")
+
+
+def make_optimizer(cfg, net: torch.nn.Module, name: str) -> torch.optim.Optimizer:
+    """Adam (betas from the config) or RMSprop, with the learning rate of net G or D."""
+    lr = {"G": cfg.lr_g, "D": cfg.lr_d}[name]
+    if cfg.name == "adam":
+        return torch.optim.Adam(net.parameters(), lr=lr, betas=(cfg.beta1, cfg.beta2))
+    if cfg.name == "rmsprop":
+        return torch.optim.RMSprop(net.parameters(), lr=lr)
+    raise GankitError(f"unknown optimizer '{cfg.name}'; valid: {', '.join(OPTIMIZERS)}")
 
 
 def flatten(d: dict, prefix: str = "") -> dict:
@@ -130,31 +143,35 @@ class Trainer:
         self.autocast = pick_autocast(t.precision, self.device)
         torch.manual_seed(t.seed)
         self.data = (data if data is not None else load_data(cfg.data)).to(self.device)
-        self.recipe = build_recipe(cfg, self.data.image_shape, self.data.num_classes).to(self.device)
-        lrs = {"G": cfg.optim.lr_g, "D": cfg.optim.lr_d}
-        self.opts = {name: torch.optim.Adam(net.parameters(), lr=lrs[name], betas=(cfg.optim.beta1, cfg.optim.beta2))
-                     for name, net in self.recipe.nets.items()}
-        self.noise = torch.Generator().manual_seed(t.seed)
+        self.recipe = build_recipe(cfg, self.data).to(self.device)
+        self.memory_format = torch.channels_last if t.channels_last and self.data.key == "image" else None
+        if self.memory_format is not None:
+            self.recipe.to(memory_format=self.memory_format)
+        if t.compile:
+            for net in self.recipe.nets.values():
+                net.compile()
+        self.opts = {name: make_optimizer(cfg.optim, net, name) for name, net in self.recipe.nets.items()}
+        self.noise = torch.Generator(device=self.device).manual_seed(t.seed)  # every random draw of the steps
         self.sampler = BatchSampler(len(self.data), t.batch_size, seed=t.seed + 1)
         self.fixed = self.recipe.fixed_inputs(t.n_samples, torch.Generator().manual_seed(t.seed + 2))
         self.ema = EMA(self.recipe.nets["G"]) if t.ema_halflife_kimg > 0 else None
         self.step = 0
         self.wall_s = 0.0  # training seconds, summed over resumes
         self.writer = None
-        self.eval_target = eval_setup(cfg)  # (extractor, reference) or None
-        self.best_fid = math.inf
+        self.protocol = make_protocol(cfg, self.data)  # how this run is measured, or None
+        self.best_score: float | None = None
         if resume is not None:
             self.load(resume)
 
     # ------------------------------------------------------------ state
 
     def state_dict(self) -> dict:
-        rng = {"noise": self.noise.get_state(), "torch": torch.get_rng_state()}
+        rng = {"noise": self.noise.get_state().cpu(), "torch": torch.get_rng_state()}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         return {"config": json.dumps(self.cfg.to_dict()), "step": self.step, "wall_s": self.wall_s,
                 "nets": self.recipe.state_dict(), "opts": {k: o.state_dict() for k, o in self.opts.items()},
-                "rng": rng, "sampler": self.sampler.state_dict(), "fixed": self.fixed, "best_fid": self.best_fid,
+                "rng": rng, "sampler": self.sampler.state_dict(), "fixed": self.fixed, "best_score": self.best_score,
                 **({"ema": self.ema.state_dict()} if self.ema else {})}
 
     def load(self, path: Path) -> None:
@@ -180,7 +197,7 @@ class Trainer:
         self.fixed = {k: v.clone() for k, v in state["fixed"].items()}
         self.step = int(state["step"])
         self.wall_s = float(state["wall_s"])
-        self.best_fid = float(state.get("best_fid", math.inf))
+        self.best_score = state.get("best_score")
 
     def save_checkpoint(self) -> Path:
         path = self.run_dir / STATE_NAME
@@ -188,8 +205,8 @@ class Trainer:
         return path
 
     def export_meta(self) -> dict:
-        return {"config": self.cfg.to_dict(), "image_shape": list(self.data.image_shape), "step": self.step,
-                "class_names": list(self.data.class_names), "ema": self.ema is not None}
+        return {"config": self.cfg.to_dict(), "image_shape": list(self.data.sample_shape), "kind": self.data.key,
+                "step": self.step, "class_names": list(self.data.class_names), "ema": self.ema is not None}
 
     def export_generator(self, stem: str = "generator", **extra) -> Path:
         return save_generator(self.run_dir, self.G_sample, {**self.export_meta(), **extra}, stem)
@@ -201,48 +218,54 @@ class Trainer:
 
     # ------------------------------------------------------------ metrics
 
-    def evaluate(self, n: int, fid_only: bool) -> dict:
-        extractor, ref = self.eval_target
+    def draw(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """n samples (and their labels) from the sampling generator, with the eval seed; training RNG untouched."""
         G = self.G_sample
         was_training = G.training
         try:
-            images, labels = Generator(G, self.export_meta()).sample_with_labels(n, seed=self.cfg.eval.seed)
+            return Generator(G, self.export_meta()).sample_with_labels(n, seed=self.cfg.eval.seed)
         finally:
             G.train(was_training)
-        return evaluate_images(images, ref=ref, extractor=extractor, seed=self.cfg.eval.seed, fid_only=fid_only,
-                               labels=labels, source=f"run {self.run_dir} step {self.step}")
 
-    def cheap_fid(self) -> float:
-        """FID on eval.n_cheap samples; keeps the best generator so far as generator-best.*."""
-        fid = self.evaluate(self.cfg.eval.n_cheap, fid_only=True)["fid"]
-        if fid < self.best_fid:
-            self.best_fid = fid
-            self.export_generator("generator-best", fid=fid, fid_samples=self.cfg.eval.n_cheap)
-        return fid
+    def cheap_eval(self) -> dict:
+        """The protocol's cheap scores; keeps the best generator so far as generator-best.*."""
+        scores = self.protocol.cheap(*self.draw(self.cfg.eval.n_cheap), seed=self.cfg.eval.seed)
+        score = scores[self.protocol.key]
+        if self.protocol.better(score, self.best_score):
+            self.best_score = score
+            self.export_generator("generator-best", **{self.protocol.key: score, "eval_samples": self.cfg.eval.n_cheap})
+        return scores
+
+    def final_eval(self) -> dict:
+        samples, labels = self.draw(self.protocol.n_final(self.cfg.eval.n_final))
+        return self.protocol.final(samples, labels, self.cfg.eval.seed, f"run {self.run_dir} step {self.step}")
 
     # ------------------------------------------------------------ pictures
 
     @torch.no_grad()
     def sample_fixed(self) -> torch.Tensor:
-        """uint8 images from the fixed inputs, with the nets in eval mode (BatchNorm running statistics)."""
+        """uint8 images (or float points) from the fixed inputs, nets in eval mode (BatchNorm running statistics)."""
         self.recipe.eval()
         try:
             inputs = {k: v.to(self.device) for k, v in self.fixed.items()}
-            return to_uint8(self.recipe.sample(self.G_sample, inputs)).cpu()
+            samples = self.recipe.sample(self.G_sample, inputs)
+            return (to_uint8(samples) if self.data.key == "image" else samples.float()).cpu()
         finally:
             self.recipe.train()
 
     def save_samples(self) -> Path:
         images = self.sample_fixed()
-        save_grid(images, self.run_dir / "samples" / f"step-{self.step:07d}.png")
-        if self.writer is not None:
+        save_picture(images, self.run_dir / "samples" / f"step-{self.step:07d}.png", self.data.key)
+        if self.writer is not None and self.data.key == "image":
             self.writer.add_images("samples", images, self.step)
-        return save_grid(images, self.run_dir / "samples.png")
+        return save_picture(images, self.run_dir / "samples.png", self.data.key)
 
     # ------------------------------------------------------------ the loop
 
     def train_step(self) -> dict[str, torch.Tensor]:
         batch = self.data.batch(self.sampler.next().to(self.device))
+        if self.memory_format is not None:
+            batch[self.data.key] = batch[self.data.key].contiguous(memory_format=self.memory_format)
         ctx = StepContext(self.noise, self.device)
         logs: dict[str, torch.Tensor] = {}
         for phase in self.recipe.schedule(self.step):
@@ -293,8 +316,8 @@ class Trainer:
                     record = {"step": self.step, "wall_s": round(self.wall_s, 3), "epoch": self.sampler.epoch,
                               **{k: round(v, 5) for k, v in zip(sums, values)},
                               "steps_per_s": round((self.step - tick_step) / max(now - tick_start, 1e-9), 3)}
-                    if self.eval_target and self.cfg.eval.every and (self.step % self.cfg.eval.every == 0 or last):
-                        record["fid"] = round(self.cheap_fid(), 4)
+                    if self.protocol and self.cfg.eval.every and (self.step % self.cfg.eval.every == 0 or last):
+                        record.update({k: round(v, 4) for k, v in self.cheap_eval().items()})
                     stats.write(json.dumps(record) + "\n")
                     stats.flush()
                     bar.set_postfix_str(progress_text(record), refresh=False)
@@ -317,8 +340,8 @@ class Trainer:
         generator = self.export_generator()
         curves = plot_curves(read_stats(stats_path), self.run_dir / "curves.png", self.cfg.preset)
         metrics = None
-        if self.eval_target and self.cfg.eval.n_final:
-            metrics = self.evaluate(self.cfg.eval.n_final, fid_only=False)
+        if self.protocol and self.cfg.eval.n_final:
+            metrics = self.final_eval()
             (self.run_dir / "metrics.json").write_text(json.dumps({"step": self.step, **metrics}, indent=2))
         write_html_report(self.run_dir, self.cfg.to_yaml(), metrics)
         best = self.run_dir / "generator-best.safetensors"

@@ -1,5 +1,5 @@
 """Datasets, chosen by name: each returns an in-memory ImageData of uint8 images (and labels)."""
-from . import folder, mnist  # noqa: F401  (registers the datasets)
+from . import folder, mnist, stacked, toy  # noqa: F401  (registers the datasets)
 from ..config import DataConfig
 from ..registry import DATASETS
 from .base import BatchSampler, ImageData, to_float, to_uint8

@@ -17,6 +17,7 @@ class ImageData:
     labels: torch.Tensor | None = None
     class_names: tuple[str, ...] = ()
     name: str = ""
+    key = "image"  # the batch key of the real samples
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.dim() != 4:
@@ -30,6 +31,10 @@ class ImageData:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.images.shape[1:])
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return self.image_shape
 
     @property
     def num_classes(self) -> int:

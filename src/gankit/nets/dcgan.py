@@ -11,30 +11,16 @@ import torch
 import torch.nn as nn
 
 from ..config import ModelConfig
-from ..errors import GankitError
 from ..registry import NETWORKS
-from .base import Discriminator
-from .layers import ClassHead, ConditionalBatchNorm, check_conditional, dcgan_init, norm2d, with_spectral_norm
+from .base import Discriminator, ImageGenerator
+from .layers import (ClassHead, ConditionalBatchNorm, check_conditional, dcgan_init, norm2d, packed, pyramid,
+                     with_spectral_norm)
 
 
-def pyramid(resolution: int) -> tuple[int, int]:
-    """Side length -> (s0, k) with resolution = s0 * 2**k, s0 <= 7, k >= 1."""
-    s0, k = resolution, 0
-    while s0 > 7 and s0 % 2 == 0:
-        s0, k = s0 // 2, k + 1
-    if s0 > 7 or k == 0:
-        raise GankitError(f"dcgan needs a resolution s * 2^k with s <= 7 and k >= 1 (28, 32, 64, ...), got {resolution}")
-    return s0, k
-
-
-class DCGANGenerator(nn.Module):
+class DCGANGenerator(ImageGenerator):
     def __init__(self, z_dim: int, width: int, image_shape: tuple[int, int, int], norm: str, num_classes: int = 0):
-        super().__init__()
-        self.z_dim = z_dim
-        self.image_shape = tuple(image_shape)
-        self.num_classes = num_classes
-        channels, resolution, _ = image_shape
-        s0, k = pyramid(resolution)
+        super().__init__(z_dim, image_shape, num_classes)
+        channels, s0, k = image_shape[0], self.s0, self.k
         c0 = width * 2 ** (k - 1)
         self.start = (c0, s0)
         bias = norm == "none"
@@ -83,7 +69,7 @@ def build_dcgan(cfg: ModelConfig, image_shape: tuple[int, int, int], num_classes
     check_conditional(cfg.conditional, num_classes)
     g_classes = num_classes if cfg.conditional != "none" else 0
     G = DCGANGenerator(cfg.z_dim, cfg.g_width, image_shape, cfg.g_norm, g_classes)
-    D = DCGANDiscriminator(cfg.d_width, image_shape, cfg.d_norm, cfg.leak, num_classes, cfg.conditional)
+    D = DCGANDiscriminator(cfg.d_width, packed(image_shape, cfg.pack), cfg.d_norm, cfg.leak, num_classes, cfg.conditional)
     if cfg.g_spectral_norm:
         with_spectral_norm(G)
     if cfg.d_spectral_norm:

@@ -65,6 +65,22 @@ def with_spectral_norm(module: nn.Module) -> nn.Module:
     return module
 
 
+def pyramid(resolution: int) -> tuple[int, int]:
+    """Side length -> (s0, k) with resolution = s0 * 2**k, s0 <= 7, k >= 1."""
+    s0, k = resolution, 0
+    while s0 > 7 and s0 % 2 == 0:
+        s0, k = s0 // 2, k + 1
+    if s0 > 7 or k == 0:
+        raise GankitError(f"convolutional networks need a resolution s * 2^k with s <= 7 and k >= 1 "
+                          f"(28, 32, 64, ...), got {resolution}")
+    return s0, k
+
+
+def packed(shape: tuple[int, ...], pack: int) -> tuple[int, ...]:
+    """D's input shape when it sees `pack` samples stacked along the first (channel) axis."""
+    return (shape[0] * pack, *shape[1:])
+
+
 def dcgan_init(module: nn.Module) -> None:
     """Weights from N(0, 0.02), norm gains from N(1, 0.02), biases 0 (Radford et al. 2015, section 4)."""
     for m in module.modules():

@@ -15,11 +15,12 @@ from ..config import ModelConfig
 from ..errors import GankitError
 from ..registry import NETWORKS
 from .base import Discriminator
-from .layers import ClassHead, norm1d, with_spectral_norm
+from .layers import ClassHead, norm1d, packed, with_spectral_norm
 
 
 class MLPGenerator(nn.Module):
-    def __init__(self, z_dim: int, hidden: list[int], image_shape: tuple[int, int, int], leak: float, norm: str):
+    def __init__(self, z_dim: int, hidden: list[int], image_shape: tuple[int, ...], leak: float, norm: str,
+                 out: str = "tanh"):
         super().__init__()
         self.z_dim = z_dim
         self.image_shape = tuple(image_shape)
@@ -29,11 +30,11 @@ class MLPGenerator(nn.Module):
             # no norm right after the latent input, as in the tutorial's network
             layers += [nn.Linear(width, h), norm1d(norm if i > 0 else "none", h), nn.LeakyReLU(leak)]
             width = h
-        layers += [nn.Linear(width, math.prod(image_shape)), nn.Tanh()]
+        layers += [nn.Linear(width, math.prod(image_shape)), nn.Tanh() if out == "tanh" else nn.Identity()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(z).view(-1, *self.image_shape)  # [N, C, H, W]
+        return self.net(z).view(-1, *self.image_shape)  # [N, C, H, W] (or [N, 2] for points)
 
 
 class MLPDiscriminator(Discriminator):
@@ -52,13 +53,18 @@ class MLPDiscriminator(Discriminator):
 
 
 @NETWORKS.register("mlp", "the tutorial's MLP GAN: G 256-512-1024-784, D 512-256-1, LeakyReLU 0.2, tanh")
-def build_mlp(cfg: ModelConfig, image_shape: tuple[int, int, int], num_classes: int = 0) -> tuple[nn.Module, nn.Module]:
+def build_mlp(cfg: ModelConfig, image_shape: tuple[int, ...], num_classes: int = 0, out: str = "tanh") -> tuple[nn.Module, nn.Module]:
     if cfg.conditional != "none":
-        raise GankitError("the mlp network is unconditional; use model.net=dcgan for conditional models")
-    G = MLPGenerator(cfg.z_dim, cfg.g_hidden, image_shape, cfg.leak, cfg.g_norm)
-    D = MLPDiscriminator(cfg.d_hidden, image_shape, cfg.leak, cfg.d_norm)
+        raise GankitError(f"the {cfg.net} network is unconditional; use model.net=dcgan for conditional models")
+    G = MLPGenerator(cfg.z_dim, cfg.g_hidden, image_shape, cfg.leak, cfg.g_norm, out)
+    D = MLPDiscriminator(cfg.d_hidden, packed(image_shape, cfg.pack), cfg.leak, cfg.d_norm)
     if cfg.g_spectral_norm:
         with_spectral_norm(G)
     if cfg.d_spectral_norm:
         with_spectral_norm(D)
     return G, D
+
+
+@NETWORKS.register("toy-mlp", "MLP G/D with a linear output, for the 2-D mixture benchmarks (sizes from model.*_hidden)")
+def build_toy_mlp(cfg: ModelConfig, shape: tuple[int, ...], num_classes: int = 0) -> tuple[nn.Module, nn.Module]:
+    return build_mlp(cfg, shape, num_classes, out="linear")

@@ -14,9 +14,8 @@ import torch.nn.functional as F
 
 from ..config import ModelConfig
 from ..registry import NETWORKS
-from .base import Discriminator
-from .dcgan import pyramid
-from .layers import ClassHead, ConditionalBatchNorm, check_conditional, with_spectral_norm
+from .base import Discriminator, ImageGenerator
+from .layers import ClassHead, ConditionalBatchNorm, check_conditional, packed, pyramid, with_spectral_norm
 
 
 class UpBlock(nn.Module):
@@ -57,14 +56,10 @@ class DownBlock(nn.Module):
         return h + skip
 
 
-class ResNetGenerator(nn.Module):
+class ResNetGenerator(ImageGenerator):
     def __init__(self, z_dim: int, width: int, image_shape: tuple[int, int, int], norm: str, num_classes: int = 0):
-        super().__init__()
-        self.z_dim = z_dim
-        self.image_shape = tuple(image_shape)
-        self.num_classes = num_classes
-        channels, resolution, _ = image_shape
-        s0, k = pyramid(resolution)
+        super().__init__(z_dim, image_shape, num_classes)
+        channels, s0, k = image_shape[0], self.s0, self.k
         self.start = (width, s0)
         self.project = nn.Linear(z_dim, width * s0 * s0)
         self.blocks = nn.ModuleList(UpBlock(width, width, num_classes, norm) for _ in range(k))
@@ -99,7 +94,7 @@ def build_resnet(cfg: ModelConfig, image_shape: tuple[int, int, int], num_classe
     check_conditional(cfg.conditional, num_classes)
     g_classes = num_classes if cfg.conditional != "none" else 0
     G = ResNetGenerator(cfg.z_dim, cfg.g_width, image_shape, cfg.g_norm, g_classes)
-    D = ResNetDiscriminator(cfg.d_width, image_shape, num_classes, cfg.conditional)
+    D = ResNetDiscriminator(cfg.d_width, packed(image_shape, cfg.pack), num_classes, cfg.conditional)
     if cfg.g_spectral_norm:
         with_spectral_norm(G)
     if cfg.d_spectral_norm:

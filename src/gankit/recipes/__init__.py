@@ -5,8 +5,9 @@ from ..registry import RECIPES
 from .base import Phase, Recipe, StepContext
 
 
-def build_recipe(cfg: Config, image_shape: tuple[int, int, int], num_classes: int = 0) -> Recipe:
-    return RECIPES.get(cfg.recipe)(cfg, image_shape, num_classes)
+def build_recipe(cfg: Config, data) -> Recipe:
+    """The recipe named by cfg.recipe, for data that has `sample_shape`, `num_classes` and a batch `key`."""
+    return RECIPES.get(cfg.recipe)(cfg, data)
 
 
 __all__ = ["Phase", "Recipe", "StepContext", "build_recipe"]

@@ -30,8 +30,15 @@ class StepContext:
     scratch: dict = field(default_factory=dict)
 
     def randn(self, *shape: int) -> torch.Tensor:
-        # drawn on the CPU from one seeded generator, so runs and resumes repeat exactly on any device
-        return torch.randn(*shape, generator=self.generator).to(self.device, non_blocking=True)
+        # every random draw comes from the trainer's one seeded generator (on the training device), so runs
+        # and resumes repeat exactly
+        return torch.randn(*shape, generator=self.generator, device=self.generator.device).to(self.device)
+
+    def rand(self, *shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=self.generator, device=self.generator.device).to(self.device)
+
+    def randint(self, high: int, *shape: int) -> torch.Tensor:
+        return torch.randint(0, high, shape, generator=self.generator, device=self.generator.device).to(self.device)
 
 
 class Recipe(nn.Module):

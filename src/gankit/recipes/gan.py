@@ -1,4 +1,4 @@
-"""The `gan` recipe: image GANs, unconditional or class-conditional, with any adversarial loss and penalty.
+"""The `gan` recipe: GANs on images (or 2-D points), unconditional or class-conditional, any loss and penalty.
 
 Phases per step: D (adversarial loss on real images and detached fakes, plus gradient penalty or R1),
 Dreg (lazy R1, every r1_every steps), and G (every n_critic steps). With `reuse_fakes` the G phase
@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from ..augment import diff_augment, parse_policy
 from ..config import Config, LossConfig
+from ..errors import GankitError
 from ..losses import AdversarialLoss, gradient_penalty, r1_penalty
 from ..nets import build_networks
 from ..registry import LOSSES, RECIPES
@@ -25,8 +26,10 @@ from .base import Phase, Recipe, StepContext
 
 class GANRecipe(Recipe):
     def __init__(self, G: nn.Module, D: nn.Module, loss: AdversarialLoss, cfg: LossConfig, reuse_fakes: bool,
-                 num_classes: int = 0, conditional: str = "none"):
+                 num_classes: int = 0, conditional: str = "none", real_key: str = "image", pack: int = 1):
         super().__init__()
+        self.real_key = real_key
+        self.pack = pack
         self.nets = nn.ModuleDict({"G": G, "D": D})
         self.loss = loss
         self.cfg = cfg
@@ -64,15 +67,17 @@ class GANRecipe(Recipe):
         """(labels of the real batch, labels drawn uniformly for the fakes), or (None, None) when unconditional."""
         if not self.num_classes:
             return None, None
-        c_fake = torch.randint(0, self.num_classes, (n,), generator=ctx.generator).to(ctx.device)
+        c_fake = ctx.randint(self.num_classes, n)
         return batch["label"], c_fake
 
     def _augment(self, x: torch.Tensor, ctx: StepContext) -> torch.Tensor:
         return diff_augment(x, self.policy, ctx.generator) if self.policy else x
 
     def _judge(self, x: torch.Tensor, c: torch.Tensor | None, ctx: StepContext):
-        """D's logits (fp32) on augmented x, and class logits for ACGAN."""
+        """D's logits (fp32) on augmented (and packed) x, and class logits for ACGAN."""
         x = self._augment(x, ctx)
+        if self.pack > 1:  # PacGAN: D judges `pack` samples at once, stacked along the channel axis
+            x = x.reshape(len(x) // self.pack, self.pack * x.shape[1], *x.shape[2:])
         if self.conditional == "acgan":
             logits, class_logits = self.D.forward_with_classes(x)
             return logits.float(), class_logits.float()
@@ -86,7 +91,7 @@ class GANRecipe(Recipe):
     # ------------------------------------------------------------ phases
 
     def compute(self, phase: Phase, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
-        real = batch["image"]  # [N, C, H, W]
+        real = batch[self.real_key]  # [N, C, H, W] images or [N, 2] points
         if phase is self.D_reg:
             c_real, _ = self._labels(batch, len(real), ctx)
             r1 = r1_penalty(self.D, real, c_real)
@@ -101,7 +106,7 @@ class GANRecipe(Recipe):
             loss = self.loss.d(logits_real, logits_fake)
             out = self._d_stats(logits_real, logits_fake)
             if self.cfg.gp_weight > 0:
-                alpha = torch.rand(len(real), generator=ctx.generator).to(ctx.device)  # one weight per sample, U[0, 1]
+                alpha = ctx.rand(len(real))  # one interpolation weight per sample, U[0, 1]
                 gp = gradient_penalty(self.D, real, fake, alpha, c_real)
                 loss = loss + self.cfg.gp_weight * gp
                 out["gp"] = gp.detach()
@@ -144,8 +149,14 @@ class GANRecipe(Recipe):
         return G(inputs["z"], inputs.get("c"))
 
 
-@RECIPES.register("gan", "image GANs: any loss, penalties, n_critic, DiffAugment, unconditional or conditional")
-def build_gan(cfg: Config, image_shape: tuple[int, int, int], num_classes: int = 0) -> GANRecipe:
-    G, D = build_networks(cfg.model, image_shape, num_classes)
-    return GANRecipe(G, D, LOSSES.get(cfg.loss.name), cfg.loss, cfg.train.reuse_fakes, num_classes,
-                     cfg.model.conditional)
+@RECIPES.register("gan", "GANs on images or points: any loss, penalties, n_critic, DiffAugment, PacGAN packing, "
+                          "unconditional or conditional")
+def build_gan(cfg: Config, data) -> GANRecipe:
+    if cfg.model.pack > 1:
+        if cfg.train.batch_size % cfg.model.pack:
+            raise GankitError(f"train.batch_size ({cfg.train.batch_size}) must be a multiple of model.pack ({cfg.model.pack})")
+        if cfg.model.conditional != "none" or cfg.loss.gp_weight or cfg.loss.r1_gamma:
+            raise GankitError("model.pack works with unconditional models without gradient penalties")
+    G, D = build_networks(cfg.model, data.sample_shape, data.num_classes)
+    return GANRecipe(G, D, LOSSES.get(cfg.loss.name), cfg.loss, cfg.train.reuse_fakes, data.num_classes,
+                     cfg.model.conditional, data.key, cfg.model.pack)

@@ -1,0 +1,101 @@
+"""`gankit bench quality`: train every preset of a suite with several seeds, evaluate, and write a Markdown
+table and a JSON file (metrics mean +- std and standard error, wall time, evaluation cards), with the
+published numbers of the reference papers printed beside ours.
+"""
+from __future__ import annotations
+
+import json
+import math
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from .config import resolve
+from .trainer import Trainer
+
+SUITES = {
+    "mnist": ["mnist-dcgan", "mnist-wgan", "mnist-wgan-gp", "mnist-lsgan", "mnist-hinge-sn", "mnist-cgan",
+              "mnist-acgan", "seed-mlp"],
+    "toy": ["toy-ring", "toy-grid", "toy-ring-gan", "toy-grid-gan"],
+    "stacked": ["stacked-mnist", "stacked-mnist-nopack"],
+}
+COLUMNS = {
+    "mnist": ["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "label_accuracy"],
+    "toy": ["modes", "high_quality_pct", "reverse_kl"],
+    "stacked": ["modes", "kl_to_uniform"],
+}
+PUBLISHED = {
+    "toy": ["VEEGAN Table 1, GAN: ring 1 mode, grid 3.3 modes",
+            "VEEGAN Table 1, Unrolled GAN: ring 7.6 modes, grid 23.6 modes",
+            "VEEGAN Table 1, VEEGAN: ring 8 modes (52.9% high quality), grid 24.6 modes (40% high quality)",
+            "PacGAN Table 1, PacGAN4: ring 7.8 modes (95.9% high quality), grid 24.8 modes (93.6% high quality)"],
+    "stacked": ["VEEGAN Table 2, DCGAN: 99 modes, KL 3.4",
+                "PacGAN Table 2, PacDCGAN: 1000 modes, KL 0.06-0.07"],
+}
+
+
+def machine() -> str:
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"{torch.get_num_threads()} CPU threads"
+    return f"{name}, {device}, torch {torch.__version__}"
+
+
+def summarize(values: list[float]) -> str:
+    """mean +- std (+- standard error) over seeds."""
+    if len(values) == 1:
+        return f"{values[0]:.4g}"
+    mean, std = statistics.mean(values), statistics.stdev(values)
+    return f"{mean:.4g} ± {std:.2g} (se {std / math.sqrt(len(values)):.2g})"
+
+
+def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides: list[str]) -> dict:
+    extra = [f"train.seed={seed}"] + ([f"train.minutes={minutes}", "train.steps=10000000"] if minutes else [])
+    cfg = resolve(preset, overrides + extra)
+    start = time.perf_counter()
+    result = Trainer(cfg, runs / f"{preset}-seed{seed}", progress=False).fit()
+    last = json.loads(result.stats.read_text().splitlines()[-1])
+    metrics = {k: v for k, v in (result.metrics or {}).items() if not isinstance(v, (list, dict)) or k == "card"}
+    return {"preset": preset, "seed": seed, "steps": result.step, "train_s": last["wall_s"],
+            "total_s": round(time.perf_counter() - start, 1), **metrics}
+
+
+def table(rows: list[dict], columns: list[str], title: str, published: list[str] = ()) -> str:
+    head = "| preset | seeds | steps | train time (s) | " + " | ".join(columns) + " |"
+    lines = [f"### {title}", "", head, "|" + "---|" * (head.count("|") - 1)]
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["preset"], []).append(row)
+    for preset, group in groups.items():
+        cells = [preset, str(len(group)), str(group[0]["steps"]), summarize([r["train_s"] for r in group])]
+        cells += [summarize([float(r[c]) for r in group]) if all(c in r for r in group) else "" for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    if published:
+        lines += ["", "Published, same protocol:", ""] + [f"- {p}" for p in published]
+    return "\n".join(lines) + "\n"
+
+
+def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path, presets: list[str] | None = None,
+            overrides: list[str] = ()) -> str:
+    presets = presets or SUITES[suite]
+    rows = []
+    for preset in presets:
+        for seed in range(seeds):
+            row = run_one(preset, seed, minutes, runs, list(overrides))
+            rows.append(row)
+            print(json.dumps({k: row.get(k) for k in ["preset", "seed", "steps", "train_s", *COLUMNS[suite]]}), flush=True)
+    text = table(rows, COLUMNS[suite], f"Quality suite '{suite}' ({machine()})", PUBLISHED.get(suite, ()))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"quality-{suite}.md").write_text(text)
+    (out / f"quality-{suite}.json").write_text(json.dumps({"machine": machine(), "suite": suite, "seeds": seeds,
+                                                           "minutes": minutes, "runs": rows}, indent=2))
+    return text

@@ -1,0 +1,184 @@
+"""`gankit bench speed`: training steps/s of gankit's trainer against a plain PyTorch loop written here,
+same networks, batch size, losses and optimizer settings, timed in alternating rounds in one process.
+
+The reference loop is the straightforward one (as pytorch/examples' DCGAN): eager fp32, a D step on real and
+detached fake images, a G step on fakes regenerated from fresh noise (as the tutorial does), BCE on logits,
+torch.optim.Adam with its default implementation, and the losses read back with .item() every step.
+Also reported: images/s of sampling and of evaluation, peak memory, FLOPs per step and the fraction of the
+machine's measured matmul throughput that each loop reaches.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import time
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from .config import Config, resolve
+from .nets import build_networks
+from .trainer import Trainer, bf16_supported
+
+
+class ReferenceLoop:
+    """The plain loop people write: one D step, then one G step on freshly drawn fakes."""
+
+    def __init__(self, cfg: Config, trainer: Trainer):
+        torch.manual_seed(cfg.train.seed)
+        self.device = trainer.device
+        self.data, self.sampler = trainer.data, trainer.sampler
+        self.G, self.D = (m.to(self.device) for m in build_networks(cfg.model, trainer.data.sample_shape))
+        betas = (cfg.optim.beta1, cfg.optim.beta2)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.optim.lr_g, betas=betas)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.optim.lr_d, betas=betas)
+        self.criterion = nn.BCEWithLogitsLoss()
+        self.z_dim = self.G.z_dim
+
+    def step(self) -> tuple[float, float]:
+        real = self.data.batch(self.sampler.next().to(self.device))[self.data.key]
+        n = len(real)
+        ones = torch.ones(n, device=self.device)
+        zeros = torch.zeros(n, device=self.device)
+        self.opt_D.zero_grad()
+        fake = self.G(torch.randn(n, self.z_dim, device=self.device))
+        loss_D = self.criterion(self.D(real), ones) + self.criterion(self.D(fake.detach()), zeros)
+        loss_D.backward()
+        self.opt_D.step()
+        self.opt_G.zero_grad()
+        fake = self.G(torch.randn(n, self.z_dim, device=self.device))
+        loss_G = self.criterion(self.D(fake), ones)
+        loss_G.backward()
+        self.opt_G.step()
+        return loss_D.item(), loss_G.item()
+
+
+def gankit_steps(trainer: Trainer, n: int) -> None:
+    """n steps as the trainer's fit loop runs them: logs summed on the device, one sync at the end."""
+    sums: dict[str, torch.Tensor] = {}
+    for _ in range(n):
+        for key, value in trainer.train_step().items():
+            sums[key] = sums[key] + value if key in sums else value
+    torch.stack(list(sums.values())).tolist()
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(fn, device: torch.device) -> float:
+    sync(device)
+    start = time.perf_counter()
+    fn()
+    sync(device)
+    return time.perf_counter() - start
+
+
+def step_flops(fn) -> float:
+    """FLOPs of one call, counted by PyTorch's FlopCounterMode (matmuls and convolutions, forward and backward)."""
+    try:
+        with FlopCounterMode(display=False) as counter:
+            fn()
+    except Exception:  # e.g. a compiled module the counter cannot trace: report no figure rather than fail
+        return float("nan")
+    return float(counter.get_total_flops())
+
+
+def matmul_throughput(device: torch.device, dtype: torch.dtype, size: int = 2048, seconds: float = 1.0) -> float:
+    """Measured FLOP/s of a square matmul, the machine's practical bound for dense layers."""
+    a = torch.randn(size, size, device=device, dtype=dtype)
+    b = torch.randn(size, size, device=device, dtype=dtype)
+    a @ b
+    sync(device)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        count += 1
+    sync(device)
+    return 2 * size ** 3 * count / (time.perf_counter() - start)
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2 ** 20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def measure(preset: str, steps: int, rounds: int, device: str, overrides: list[str]) -> dict:
+    cfg = resolve(preset, list(overrides) + [f"train.device={device}", "eval.every=0", "eval.n_final=0"])
+    trainer = Trainer(cfg, Path("runs/bench-speed") / preset, progress=False)
+    reference = ReferenceLoop(cfg, trainer)
+    dev = trainer.device
+    gankit_steps(trainer, 3)  # warm-up (and compilation, when enabled)
+    for _ in range(3):
+        reference.step()
+    times = {"reference": [], "gankit": []}
+    for _ in range(rounds):  # alternate, so drifts in machine speed hit both loops alike
+        times["reference"].append(timed(lambda: [reference.step() for _ in range(steps)], dev))
+        times["gankit"].append(timed(lambda: gankit_steps(trainer, steps), dev))
+    rate = {k: steps / statistics.median(v) for k, v in times.items()}
+    flops = {"reference": step_flops(reference.step), "gankit": step_flops(lambda: trainer.train_step())}
+    return {"preset": preset, "device": str(dev), "batch_size": cfg.train.batch_size, "precision": cfg.train.precision,
+            "autocast": str(trainer.autocast), "steps_per_round": steps, "rounds": rounds,
+            "reference_steps_per_s": rate["reference"], "gankit_steps_per_s": rate["gankit"],
+            "ratio": rate["gankit"] / rate["reference"],
+            "reference_gflop_per_step": flops["reference"] / 1e9, "gankit_gflop_per_step": flops["gankit"] / 1e9,
+            "trainer": trainer}
+
+
+def sampling_rates(trainer: Trainer, n: int) -> dict:
+    """images/s of drawing samples and of evaluating them (when the data has a protocol)."""
+    dev = trainer.device
+    seconds = timed(lambda: trainer.draw(n), dev)
+    out = {"sample_images_per_s": n / seconds}
+    if trainer.protocol is not None and trainer.data.key == "image":
+        samples, labels = trainer.draw(n)
+        seconds = timed(lambda: trainer.protocol.final(samples, labels, 0, "speed"), dev)
+        out["eval_images_per_s"] = n / seconds
+    return out
+
+
+def speed(presets: list[str], steps: int, rounds: int, device: str, overrides: list[str], out: Path,
+          sample_n: int = 10000) -> str:
+    rows = []
+    bounds = {}
+    for preset in presets:
+        row = measure(preset, steps, rounds, device, overrides)
+        trainer = row.pop("trainer")
+        dev = trainer.device
+        if not bounds:
+            bounds["fp32"] = matmul_throughput(dev, torch.float32)
+            if bf16_supported(dev):
+                bounds["bf16"] = matmul_throughput(dev, torch.bfloat16)
+        bound = bounds["bf16"] if trainer.autocast is not None and "bf16" in bounds else bounds["fp32"]
+        row["bound_tflops"] = bound / 1e12
+        row["reference_bound_fraction"] = row["reference_steps_per_s"] * row["reference_gflop_per_step"] * 1e9 / bounds["fp32"]
+        row["gankit_bound_fraction"] = row["gankit_steps_per_s"] * row["gankit_gflop_per_step"] * 1e9 / bound
+        row.update(sampling_rates(trainer, sample_n))
+        row["peak_memory_mb"] = peak_memory_mb(dev)
+        rows.append(row)
+        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+    from .bench import machine
+
+    lines = [f"### Training speed ({machine()})", "",
+             f"matmul bound: fp32 {bounds['fp32'] / 1e12:.2f} TFLOP/s"
+             + (f", bf16 {bounds['bf16'] / 1e12:.2f} TFLOP/s" if "bf16" in bounds else "") + "", "",
+             "| preset | batch | plain loop steps/s | gankit steps/s | ratio | GFLOP/step (plain / gankit) "
+             "| bound reached (plain / gankit) | sample img/s | eval img/s | peak MB |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['preset']} | {r['batch_size']} | {r['reference_steps_per_s']:.1f} | {r['gankit_steps_per_s']:.1f} "
+                     f"| **{r['ratio']:.2f}x** | {r['reference_gflop_per_step']:.2f} / {r['gankit_gflop_per_step']:.2f} "
+                     f"| {100 * r['reference_bound_fraction']:.1f}% / {100 * r['gankit_bound_fraction']:.1f}% "
+                     f"| {r['sample_images_per_s']:.0f} | {r.get('eval_images_per_s', float('nan')):.0f} "
+                     f"| {r['peak_memory_mb']:.0f} |")
+    text = "\n".join(lines) + "\n"
+    out.mkdir(parents=True, exist_ok=True)
+    tag = f"speed-{rows[0]['device'].split(':')[0]}" if rows else "speed"
+    (out / f"{tag}.md").write_text(text)
+    (out / f"{tag}.json").write_text(json.dumps({"machine": machine(), "bounds": bounds, "rows": rows}, indent=2))
+    return text

@@ -1,0 +1,79 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gankit.config import DataConfig, resolve
+from gankit.data import load_data
+from gankit.data.toy import grid_means, mixture, ring_means
+from gankit.metrics.modes import mixture_scores, stacked_digit_modes
+from gankit.metrics.protocols import StackedMNISTProtocol
+from gankit.sampling import load_generator, write_samples
+from gankit.trainer import Trainer
+
+
+def test_mixture_geometry():
+    ring = ring_means()
+    assert ring.shape == (8, 2) and torch.allclose(ring.norm(dim=1), torch.ones(8), atol=1e-6)
+    assert torch.allclose(ring[2], torch.tensor([0.0, 1.0]), atol=1e-6)  # k * 2 pi / 8 for k = 2
+    grid = grid_means()
+    assert grid.shape == (25, 2) and set(grid[:, 0].tolist()) == {-4.0, -2.0, 0.0, 2.0, 4.0}
+
+
+@pytest.mark.parametrize("means, sigma", [(ring_means(), 0.01), (grid_means(), 0.05)])
+def test_real_samples_capture_every_mode(means, sigma):
+    scores = mixture_scores(mixture(means, sigma, 2500, seed=1), means, sigma)
+    assert scores["modes"] == len(means)
+    # within 3 sigma of the mean in 2-D: 1 - exp(-9/2) = 98.89% in expectation
+    assert scores["high_quality_pct"] == pytest.approx(100 * (1 - math.exp(-4.5)), abs=0.6)
+    assert scores["reverse_kl"] < 0.02
+
+
+def test_collapse_and_off_manifold_samples():
+    means = ring_means()
+    collapsed = means[3].repeat(2500, 1)
+    scores = mixture_scores(collapsed, means, 0.01)
+    assert scores["modes"] == 1 and scores["reverse_kl"] == pytest.approx(math.log(8))
+    assert scores["high_quality_pct"] == 100.0
+    origin = torch.zeros(100, 2)
+    assert mixture_scores(origin, means, 0.01)["modes"] == 0
+    assert mixture_scores(origin, means, 0.01)["high_quality_pct"] == 0.0
+
+
+def test_stacked_digit_modes():
+    every = np.array([[a, b, c] for a in range(10) for b in range(10) for c in range(10)])
+    assert stacked_digit_modes(every) == {"modes": 1000, "kl_to_uniform": pytest.approx(0.0, abs=1e-12),
+                                          "num_modes": 1000}
+    one = stacked_digit_modes(np.zeros((50, 3), dtype=int))
+    assert one["modes"] == 1 and one["kl_to_uniform"] == pytest.approx(math.log(1000))
+
+
+def test_stacked_mnist_real_data_covers_all_modes():
+    data = load_data(DataConfig(name="stacked-mnist", limit=26000))
+    assert data.images.shape == (26000, 3, 28, 28) and data.images.dtype == torch.uint8
+    scores = StackedMNISTProtocol().final(data.images, None, 0, "real")
+    assert scores["modes"] == 1000 and scores["kl_to_uniform"] < 0.05
+
+
+def test_toy_run_writes_points(tmp_path):
+    cfg = resolve("toy-ring", ["train.steps=20", "train.log_every=10", "train.n_samples=200", "eval.every=10",
+                               "eval.n_cheap=500", "data.limit=2000"])
+    result = Trainer(cfg, tmp_path, progress=False).fit()
+    assert result.metrics["card"]["n_samples"] == 2500 and 0 <= result.metrics["modes"] <= 8
+    G = load_generator(tmp_path)
+    points = G.sample(300, seed=0)
+    assert points.dtype == torch.float32 and points.shape == (300, 2)
+    write_samples(points, tmp_path / "p.npz", kind=G.kind)
+    with np.load(tmp_path / "p.npz") as f:
+        assert f["points"].shape == (300, 2) and f["points"].dtype == np.float32
+    write_samples(points, tmp_path / "p.png", kind=G.kind)
+    assert (tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_pack_needs_a_divisible_batch(tmp_path):
+    from gankit.errors import GankitError
+
+    cfg = resolve("toy-ring", ["train.batch_size=30", "data.limit=100"])
+    with pytest.raises(GankitError, match="multiple of model.pack"):
+        Trainer(cfg, tmp_path, progress=False)
