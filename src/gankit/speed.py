@@ -88,11 +88,14 @@ def step_flops(fn) -> float:
     return float(counter.get_total_flops())
 
 
-def matmul_throughput(device: torch.device, dtype: torch.dtype, size: int = 2048, seconds: float = 1.0) -> float:
-    """Measured FLOP/s of a square matmul, the machine's practical bound for dense layers."""
+def matmul_throughput(device: torch.device, dtype: torch.dtype, seconds: float = 1.5) -> float:
+    """Measured FLOP/s of a large square matmul, the machine's practical bound for dense layers."""
+    size = 8192 if device.type == "cuda" else 2048
     a = torch.randn(size, size, device=device, dtype=dtype)
     b = torch.randn(size, size, device=device, dtype=dtype)
-    a @ b
+    warm_until = time.perf_counter() + 0.3
+    while time.perf_counter() < warm_until:
+        a @ b
     sync(device)
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
