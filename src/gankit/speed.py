@@ -39,7 +39,7 @@ class ReferenceLoop:
         self.z_dim = self.G.z_dim
 
     def step(self) -> tuple[float, float]:
-        real = self.data.batch(self.sampler.next().to(self.device))[self.data.key]
+        real = self.data.batch(self.sampler.next())[self.data.key]
         n = len(real)
         ones = torch.ones(n, device=self.device)
         zeros = torch.zeros(n, device=self.device)

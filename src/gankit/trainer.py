@@ -140,6 +140,8 @@ class Trainer:
         if t.threads:
             torch.set_num_threads(t.threads)
         self.device = pick_device(t.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
         self.autocast = pick_autocast(t.precision, self.device)
         torch.manual_seed(t.seed)
         self.data = (data if data is not None else load_data(cfg.data)).to(self.device)
@@ -152,7 +154,7 @@ class Trainer:
                 net.compile()
         self.opts = {name: make_optimizer(cfg.optim, net, name) for name, net in self.recipe.nets.items()}
         self.noise = torch.Generator(device=self.device).manual_seed(t.seed)  # every random draw of the steps
-        self.sampler = BatchSampler(len(self.data), t.batch_size, seed=t.seed + 1)
+        self.sampler = BatchSampler(len(self.data), t.batch_size, seed=t.seed + 1, device=self.device)
         self.fixed = self.recipe.fixed_inputs(t.n_samples, torch.Generator().manual_seed(t.seed + 2))
         self.ema = EMA(self.recipe.nets["G"]) if t.ema_halflife_kimg > 0 else None
         self.step = 0
@@ -263,7 +265,7 @@ class Trainer:
     # ------------------------------------------------------------ the loop
 
     def train_step(self) -> dict[str, torch.Tensor]:
-        batch = self.data.batch(self.sampler.next().to(self.device))
+        batch = self.data.batch(self.sampler.next())
         if self.memory_format is not None:
             batch[self.data.key] = batch[self.data.key].contiguous(memory_format=self.memory_format)
         ctx = StepContext(self.noise, self.device)
