@@ -34,10 +34,15 @@ def test_bad_set_key_is_one_line_and_exit_2():
 
 
 def test_corrupt_checkpoint_is_one_line_and_exit_2(tmp_path):
-    (tmp_path / "checkpoint.pt").write_bytes(b"PK\x03\x04 this is not a checkpoint")
-    code, _, err = gankit("train", "--resume", str(tmp_path))
+    bad = tmp_path / "checkpoints" / "step-00000100.pt"
+    bad.parent.mkdir()
+    bad.write_bytes(b"PK\x03\x04 this is not a checkpoint")
+    code, _, err = gankit("train", "--resume", str(bad))
     assert code == 2
     one_line_error(err, "is corrupt or not a gankit checkpoint")
+    code, _, err = gankit("train", "--resume", str(tmp_path))
+    assert code == 2
+    one_line_error(err, "no checkpoint in")
 
 
 def test_dry_run_prints_the_resolved_config(capsys):

@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from gankit.checkpoint import STATE_NAME, load_state
+from gankit.checkpoint import latest_checkpoint, load_state
 from gankit.config import preset_names, resolve
 from gankit.errors import GankitError
 from gankit.sampling import load_generator, write_samples
@@ -26,7 +26,7 @@ def test_every_preset_trains_on_tiny_data(preset, tmp_path):
     result = Trainer(cfg, tmp_path, progress=False).fit()
     assert result.step == 10
     for name in ("config.yaml", "stats.jsonl", "samples.png", "curves.png", "generator.safetensors",
-                 "generator.json", STATE_NAME):
+                 "generator.json", "report.html", "checkpoints/step-00000010.pt"):
         assert (tmp_path / name).is_file(), name
     records = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [5, 10]  # G steps happen in both ticks, even with n_critic = 5
@@ -46,7 +46,7 @@ def test_resume_is_exact(tmp_path):
     extra = ["train.ema_halflife_kimg=1"]
     whole = run(tmp_path / "whole", 2000, extra=extra)
     run(tmp_path / "split", 1000, extra=extra)
-    resumed = run(tmp_path / "split", 2000, resume=tmp_path / "split" / STATE_NAME, extra=extra)
+    resumed = run(tmp_path / "split", 2000, resume=latest_checkpoint(tmp_path / "split"), extra=extra)
     ema_a, ema_b = whole.ema.state_dict(), resumed.ema.state_dict()
     assert all(torch.equal(ema_a[k], ema_b[k]) for k in ema_a)
     assert resumed.step == whole.step == 2000
@@ -63,7 +63,7 @@ def test_resume_is_exact_with_batchnorm_and_fresh_noise(tmp_path):
              "train.reuse_fakes=false"]
     whole = run(tmp_path / "whole", 60, extra=extra)
     run(tmp_path / "split", 25, extra=extra)
-    resumed = run(tmp_path / "split", 60, resume=tmp_path / "split" / STATE_NAME, extra=extra)
+    resumed = run(tmp_path / "split", 60, resume=latest_checkpoint(tmp_path / "split"), extra=extra)
     a, b = params(whole), params(resumed)
     assert any("running_mean" in k for k in a)
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -73,12 +73,12 @@ def test_resume_refuses_a_changed_config(tmp_path):
     run(tmp_path, 3)
     cfg = resolve("seed-mlp", TINY + SMALL_MLP + ["train.steps=6", "optim.lr_g=0.1"])
     with pytest.raises(GankitError, match="config differs in optim.lr_g"):
-        Trainer(cfg, tmp_path, resume=tmp_path / STATE_NAME, progress=False)
+        Trainer(cfg, tmp_path, resume=latest_checkpoint(tmp_path), progress=False)
 
 
 def test_corrupt_and_foreign_checkpoints_are_refused(tmp_path):
     run(tmp_path, 3)
-    data = (tmp_path / STATE_NAME).read_bytes()
+    data = latest_checkpoint(tmp_path).read_bytes()
     (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
     with pytest.raises(GankitError, match="corrupt"):
         load_state(tmp_path / "cut.pt")

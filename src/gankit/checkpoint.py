@@ -1,8 +1,9 @@
 """Two artifacts per run: a full training state for exact resume, and a lean generator export.
 
-training state  `checkpoint.pt`: nets, optimizers, step, every RNG state, data order, fixed sample inputs,
-                the resolved config and a format version. Plain tensors and containers only, loaded with
-                torch.load(weights_only=True), which refuses to run pickled code.
+training state  `checkpoints/step-NNNNNNNN.pt`, the last K kept: nets, optimizers, EMA, step, every RNG
+                state, data order, fixed sample inputs, the resolved config and a format version. Plain
+                tensors and containers only, loaded with torch.load(weights_only=True), which refuses to
+                run pickled code.
 generator export `generator.safetensors` + `generator.json`: G's weights and what is needed to rebuild it.
 Files are written atomically (temporary file, fsync, rename) so a crash never leaves a half-written file.
 """
@@ -23,7 +24,7 @@ from safetensors.torch import load_file, save_file
 from .errors import GankitError
 
 FORMAT_VERSION = 1
-STATE_NAME = "checkpoint.pt"
+CHECKPOINT_DIR = "checkpoints"
 EXPORT_WEIGHTS = "generator.safetensors"
 EXPORT_META = "generator.json"
 
@@ -51,7 +52,41 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 def save_state(path: Path, state: dict[str, Any]) -> None:
     state = {"format": FORMAT_VERSION, **state}
-    atomic_write(path, lambda tmp: torch.save(state, tmp))
+    try:
+        atomic_write(path, lambda tmp: torch.save(state, tmp))
+    except OSError as err:  # e.g. disk full: the temporary file is gone, earlier checkpoints are untouched
+        raise GankitError(f"cannot save checkpoint {path}: {err.strerror or err}; earlier checkpoints are intact") from None
+
+
+def checkpoint_path(run_dir: Path, step: int) -> Path:
+    return Path(run_dir) / CHECKPOINT_DIR / f"step-{step:08d}.pt"
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """A run's checkpoints, newest first."""
+    return sorted((Path(run_dir) / CHECKPOINT_DIR).glob("step-*.pt"), reverse=True)
+
+
+def save_rotating(run_dir: Path, step: int, state: dict[str, Any], keep: int) -> Path:
+    """Write the checkpoint of `step`, then delete all but the newest `keep`."""
+    path = checkpoint_path(run_dir, step)
+    save_state(path, state)
+    for old in list_checkpoints(run_dir)[max(keep, 1):]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def latest_checkpoint(run_dir: Path, skipped: list[str] | None = None) -> Path | None:
+    """The newest checkpoint of a run that loads; damaged newer ones are passed over (and named in `skipped`)."""
+    for path in list_checkpoints(run_dir):
+        try:
+            load_state(path)
+        except GankitError as err:
+            if skipped is not None:
+                skipped.append(f"{path.name} ({err})")
+            continue
+        return path
+    return None
 
 
 def load_state(path: Path) -> dict[str, Any]:

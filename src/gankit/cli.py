@@ -109,22 +109,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def find_resume(arg: str, preset: str | None, out: str | None) -> Path | None:
     """--resume value -> a checkpoint path (or None for `auto` with nothing to resume)."""
-    from .checkpoint import STATE_NAME
+    from .checkpoint import latest_checkpoint, list_checkpoints
+    from .config import DEFAULT_PRESET
 
     if arg != "auto":
         path = Path(arg)
-        path = path / STATE_NAME if path.is_dir() else path
+        if path.is_dir():
+            skipped: list[str] = []
+            found = latest_checkpoint(path, skipped)
+            if found is None:
+                if skipped:
+                    raise GankitError(f"no checkpoint in {arg} loads: {'; '.join(skipped)}")
+                raise GankitError(f"nothing to resume at {arg} (no checkpoints/step-*.pt)")
+            for note in skipped:
+                print(f"note: passed over damaged checkpoint {note}")
+            return found
         if not path.exists():
-            raise GankitError(f"nothing to resume at {arg} (no {STATE_NAME})")
+            raise GankitError(f"nothing to resume at {arg}: no such file or folder")
         return path
     if out:
-        path = Path(out) / STATE_NAME
-        return path if path.is_file() else None
-    from .config import DEFAULT_PRESET
-
-    candidates = sorted(Path("runs").glob(f"{Path(preset or DEFAULT_PRESET).stem}-*/{STATE_NAME}"),
-                        key=lambda p: p.stat().st_mtime)
-    return candidates[-1] if candidates else None
+        return latest_checkpoint(Path(out))
+    runs = sorted((p for p in Path("runs").glob(f"{Path(preset or DEFAULT_PRESET).stem}-*") if list_checkpoints(p)),
+                  key=lambda p: list_checkpoints(p)[0].stat().st_mtime)
+    return latest_checkpoint(runs[-1]) if runs else None
 
 
 def cmd_train(args) -> int:
@@ -147,7 +154,7 @@ def cmd_train(args) -> int:
     if args.dry_run:
         print(cfg.to_yaml(), end="")
         return 0
-    run_dir = Path(args.out) if args.out else (resume.parent if resume is not None else default_run_dir(cfg))
+    run_dir = Path(args.out) if args.out else (resume.parent.parent if resume is not None else default_run_dir(cfg))
     if resume is None and args.resume == "auto":
         print(f"nothing to resume; starting a new run in {run_dir}")
     check_writable(run_dir)
@@ -155,6 +162,11 @@ def cmd_train(args) -> int:
     if resume is not None:
         print(f"resuming {resume} at step {trainer.step}")
     result = trainer.fit()
+    if result.failed is not None:
+        print(f"gankit: training stopped at step {result.step}: {result.failed}", file=sys.stderr)
+        if result.checkpoint is not None:
+            print(f"the last good checkpoint is {result.checkpoint}", file=sys.stderr)
+        return 1
     if result.metrics is not None:
         from .metrics.evaluate import format_table
 

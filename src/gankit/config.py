@@ -83,6 +83,8 @@ class TrainConfig:
     log_every: int = 50        # steps per stats tick (stats.jsonl, progress bar)
     sample_every: int = 500    # steps per sample grid
     ckpt_every: int = 1000     # steps per training-state checkpoint
+    keep_checkpoints: int = 3  # how many of the newest checkpoints to keep
+    on_nan: str = "stop"       # NaN/Inf in losses or weights: stop | rollback (to the last checkpoint, half the lr)
     n_samples: int = 64        # images in the fixed-noise sample grid
     ema_halflife_kimg: float = 0.0  # generator EMA half-life in thousands of images (0 = no EMA)
     ema_rampup: float = 0.05   # half-life at most this x images seen (0 = no ramp-up)

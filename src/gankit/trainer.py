@@ -17,7 +17,8 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from .checkpoint import STATE_NAME, load_state, save_generator, save_state
+from .checkpoint import latest_checkpoint, load_state, save_generator, save_rotating
+from .health import Event, HealthMonitor, nonfinite_names
 from .metrics.protocols import make_protocol
 from .config import Config, config_from_dict
 from .ema import EMA, ema_beta
@@ -29,7 +30,10 @@ from .report import plot_curves, save_picture, write_html_report
 
 # config keys a resumed run may change; anything else would make the resumed run a different experiment
 RESUME_MAY_CHANGE = ("train.steps", "train.minutes", "train.log_every", "train.sample_every", "train.ckpt_every",
-                     "train.threads", "train.device", "train.precision", "train.channels_last", "train.compile")
+                     "train.threads", "train.device", "train.precision", "train.channels_last", "train.compile",
+                     "train.keep_checkpoints", "train.on_nan")
+ON_NAN = ("stop", "rollback")
+MAX_ROLLBACKS = 3
 
 
 def pick_device(name: str) -> torch.device:
@@ -105,6 +109,7 @@ class RunResult:
     interrupted: bool = False
     metrics: dict | None = None
     best_generator: Path | None = None
+    failed: str | None = None  # why training stopped early (e.g. NaN), with advice
 
 
 class StopFlag:
@@ -161,6 +166,10 @@ class Trainer:
         self.wall_s = 0.0  # training seconds, summed over resumes
         self.writer = None
         self.protocol = make_protocol(cfg, self.data)  # how this run is measured, or None
+        if t.on_nan not in ON_NAN:
+            raise GankitError(f"unknown train.on_nan '{t.on_nan}'; valid: {', '.join(ON_NAN)}")
+        self.health = HealthMonitor()
+        self.rollbacks = 0
         self.best_score: float | None = None
         if resume is not None:
             self.load(resume)
@@ -202,9 +211,27 @@ class Trainer:
         self.best_score = state.get("best_score")
 
     def save_checkpoint(self) -> Path:
-        path = self.run_dir / STATE_NAME
-        save_state(path, self.state_dict())
-        return path
+        return save_rotating(self.run_dir, self.step, self.state_dict(), self.cfg.train.keep_checkpoints)
+
+    def rollback(self) -> bool:
+        """After NaN/Inf: reload the newest good checkpoint and halve the learning rates. False if impossible."""
+        path = latest_checkpoint(self.run_dir)
+        if path is None or self.rollbacks >= MAX_ROLLBACKS:
+            return False
+        self.rollbacks += 1
+        self.load(path)
+        for opt in self.opts.values():
+            for group in opt.param_groups:
+                group["lr"] *= 0.5 ** self.rollbacks
+        self.report(Event("rollback", self.step, f"rolled back to {path.name}",
+                          f"learning rates now x{0.5 ** self.rollbacks:g} of the config's"))
+        return True
+
+    def report(self, event: Event) -> None:
+        """Print a health event above the progress bar and append it to health.jsonl."""
+        tqdm.write(str(event))
+        with open(self.run_dir / "health.jsonl", "a") as f:
+            f.write(json.dumps(event.to_dict()) + "\n")
 
     def export_meta(self) -> dict:
         return {"config": self.cfg.to_dict(), "image_shape": list(self.data.sample_shape), "kind": self.data.key,
@@ -257,6 +284,8 @@ class Trainer:
 
     def save_samples(self) -> Path:
         images = self.sample_fixed()
+        for event in self.health.check_samples(self.step, images):
+            self.report(event)
         save_picture(images, self.run_dir / "samples" / f"step-{self.step:07d}.png", self.data.key)
         if self.writer is not None and self.data.key == "image":
             self.writer.add_images("samples", images, self.step)
@@ -303,6 +332,7 @@ class Trainer:
                    desc=self.cfg.preset or "train")
         if self.step == 0:
             self.save_samples()
+        failed = None
         with StopFlag() as stop, open(stats_path, "a") as stats:
             while self.step < t.steps and time.perf_counter() < deadline and stop.signal is None:
                 logs = self.train_step()
@@ -322,6 +352,13 @@ class Trainer:
                         record.update({k: round(v, 4) for k, v in self.cheap_eval().items()})
                     stats.write(json.dumps(record) + "\n")
                     stats.flush()
+                    events = self.health.check(self.step, record, dict(self.recipe.nets.items()))
+                    for event in events:
+                        self.report(event)
+                    fatal = next((e for e in events if e.fatal), None)
+                    if fatal is not None and not (t.on_nan == "rollback" and self.rollback()):
+                        failed = f"{fatal.message}; {fatal.advice}"
+                        break
                     bar.set_postfix_str(progress_text(record), refresh=False)
                     if self.writer is not None:
                         for key, value in record.items():
@@ -331,13 +368,18 @@ class Trainer:
                     n_logged, tick_start, tick_step = 0, time.perf_counter(), self.step
                 if self.step % t.sample_every == 0 and not last:
                     self.save_samples()
-                if self.step % t.ckpt_every == 0 and not last:
-                    self.save_checkpoint()
+                if self.step % t.ckpt_every == 0 and not last and not nonfinite_names({}, dict(self.recipe.nets.items())):
+                    self.save_checkpoint()  # never a checkpoint with broken weights: the next tick reports them
             interrupted = stop.signal is not None
         bar.close()
-        samples = self.save_samples()
         if self.writer is not None:
             self.writer.close()
+        if failed is not None:  # keep the good checkpoints: nothing with broken weights is saved
+            curves = plot_curves(read_stats(stats_path), self.run_dir / "curves.png", self.cfg.preset)
+            return RunResult(self.run_dir, self.step, self.run_dir / "samples.png", curves,
+                             self.run_dir / "generator.safetensors", latest_checkpoint(self.run_dir), stats_path,
+                             interrupted, failed=failed)
+        samples = self.save_samples()
         checkpoint = self.save_checkpoint()
         generator = self.export_generator()
         curves = plot_curves(read_stats(stats_path), self.run_dir / "curves.png", self.cfg.preset)
@@ -353,7 +395,7 @@ class Trainer:
 
 def progress_text(record: dict) -> str:
     parts = [f"{k[5:]} {v:.3f}" for k, v in record.items() if k.startswith("loss/")]
-    parts += [f"{k} {record[k]:.2f}" for k in ("D(x)", "D(G(z))") if k in record]
+    parts += [f"{k} {record[k]:.2f}" for k in ("D(x)", "D(G(z))", "D_real", "D_fake") if k in record]
     return " ".join(parts)
 
 
