@@ -3,10 +3,11 @@ import torch
 
 from gankit.augment import color, cutout, diff_augment, parse_policy, translation
 from gankit.errors import GankitError
+from gankit.recipes import StepContext
 
 
 def gen(seed=0):
-    return torch.Generator().manual_seed(seed)
+    return StepContext(torch.Generator().manual_seed(seed), torch.device("cpu"))
 
 
 def test_empty_policy_is_the_identity():

@@ -84,6 +84,8 @@ def test_flat_folder_has_no_labels_and_skips_broken_files(tmp_path):
     with pytest.warns(UserWarning, match="skipped 1 unreadable"):
         data = load_data(DataConfig(name="folder", path=str(tmp_path), resolution=4))
     assert data.labels is None and data.images.shape == (1, 3, 4, 4)
+    with pytest.raises(GankitError, match="1 unreadable image file.*broken.png"):
+        load_data(DataConfig(name="folder", path=str(tmp_path), resolution=4, strict=True))
 
 
 def test_empty_or_missing_folder(tmp_path):

@@ -2,8 +2,8 @@
 (Zhao et al. 2020, "Differentiable Augmentation for Data-Efficient GAN Training", https://arxiv.org/abs/2006.10738).
 
 Policies: color (brightness, saturation, contrast), translation (up to 1/8 of the side, zero fill), cutout
-(one square of half the side set to zero). Random draws come from the caller's generator, so training stays
-exactly repeatable and resumable.
+(one square of half the side set to zero). Random draws come from the step's StepContext (`rng`), so
+training stays exactly repeatable and resumable.
 """
 from __future__ import annotations
 
@@ -13,28 +13,20 @@ import torch.nn.functional as F
 from .errors import GankitError
 
 
-def _rand(generator: torch.Generator, device: torch.device, *shape: int) -> torch.Tensor:
-    return torch.rand(*shape, generator=generator, device=generator.device).to(device)
-
-
-def _randint(generator: torch.Generator, device: torch.device, low: int, high: int, *shape: int) -> torch.Tensor:
-    return torch.randint(low, high, shape, generator=generator, device=generator.device).to(device)
-
-
-def color(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    n, device = len(x), x.device
-    x = x + (_rand(generator, device, n, 1, 1, 1) - 0.5)                      # brightness
+def color(x: torch.Tensor, rng) -> torch.Tensor:
+    n = len(x)
+    x = x + (rng.rand(n, 1, 1, 1).to(x.dtype) - 0.5)                       # brightness
     mean = x.mean(1, keepdim=True)
-    x = (x - mean) * (_rand(generator, device, n, 1, 1, 1) * 2) + mean        # saturation
+    x = (x - mean) * (rng.rand(n, 1, 1, 1).to(x.dtype) * 2) + mean         # saturation
     mean = x.mean((1, 2, 3), keepdim=True)
-    return (x - mean) * (_rand(generator, device, n, 1, 1, 1) + 0.5) + mean  # contrast
+    return (x - mean) * (rng.rand(n, 1, 1, 1).to(x.dtype) + 0.5) + mean   # contrast
 
 
-def translation(x: torch.Tensor, generator: torch.Generator, ratio: float = 0.125) -> torch.Tensor:
+def translation(x: torch.Tensor, rng, ratio: float = 0.125) -> torch.Tensor:
     n, _, h, w = x.shape
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    shift_y = _randint(generator, x.device, -sh, sh + 1, n, 1, 1)
-    shift_x = _randint(generator, x.device, -sw, sw + 1, n, 1, 1)
+    shift_y = rng.randint(-sh, sh + 1, n, 1, 1)
+    shift_x = rng.randint(-sw, sw + 1, n, 1, 1)
     grid_y = (torch.arange(h, device=x.device).view(1, h, 1) + shift_y + 1).clamp(0, h + 1)  # [N, H, 1]
     grid_x = (torch.arange(w, device=x.device).view(1, 1, w) + shift_x + 1).clamp(0, w + 1)  # [N, 1, W]
     padded = F.pad(x, (1, 1, 1, 1))  # out-of-range reads land on the zero border
@@ -42,11 +34,11 @@ def translation(x: torch.Tensor, generator: torch.Generator, ratio: float = 0.12
     return padded.permute(0, 2, 3, 1)[batch, grid_y, grid_x].permute(0, 3, 1, 2).contiguous()
 
 
-def cutout(x: torch.Tensor, generator: torch.Generator, ratio: float = 0.5) -> torch.Tensor:
+def cutout(x: torch.Tensor, rng, ratio: float = 0.5) -> torch.Tensor:
     n, _, h, w = x.shape
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    top = _randint(generator, x.device, 0, h + (1 - ch % 2), n, 1, 1) - ch // 2
-    left = _randint(generator, x.device, 0, w + (1 - cw % 2), n, 1, 1) - cw // 2
+    top = rng.randint(0, h + (1 - ch % 2), n, 1, 1) - ch // 2
+    left = rng.randint(0, w + (1 - cw % 2), n, 1, 1) - cw // 2
     rows = torch.arange(h, device=x.device).view(1, h, 1)
     cols = torch.arange(w, device=x.device).view(1, 1, w)
     inside = (rows >= top) & (rows < top + ch) & (cols >= left) & (cols < left + cw)  # [N, H, W]
@@ -64,8 +56,11 @@ def parse_policy(policy: str) -> list[str]:
     return names
 
 
-def diff_augment(x: torch.Tensor, policy: list[str], generator: torch.Generator) -> torch.Tensor:
-    """Apply the policy's augmentations in order; an empty policy returns x itself."""
+def diff_augment(x: torch.Tensor, policy: list[str], rng) -> torch.Tensor:
+    """Apply the policy's augmentations in order; an empty policy returns x itself.
+
+    `rng` draws per-sample randomness: rand(n, *rest) and randint(low, high, n, *rest) (a StepContext).
+    """
     for name in policy:
-        x = POLICIES[name](x, generator)
+        x = POLICIES[name](x, rng)
     return x

@@ -64,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", type=int, help="conditional models: draw only this class (default: every class, "
                                              "one class per grid row)")
 
+    p = sub.add_parser("export", help="export a trained generator: ONNX or the lean safetensors pair",
+                       description="Export a run's generator. onnx: one file with input z (and c for conditional "
+                                   "models) and output samples in [-1, 1]; safetensors: weights + JSON config.",
+                       epilog="examples:\n  gankit export runs/RUN --format onnx\n"
+                              "  gankit export runs/RUN --format safetensors --out my-generator/",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder or generator export")
+    p.add_argument("--format", required=True, choices=["onnx", "safetensors"])
+    p.add_argument("--out", help="output file (onnx) or folder (safetensors); default beside the source")
+
     p = sub.add_parser("eval", help="quality metrics: FID, KID, IS, precision/recall, density/coverage",
                        description="Evaluate a run, a generator export, a .npz of images or an image folder "
                                    "against real data. Every result carries its evaluation card.",
@@ -215,6 +225,13 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .export import export
+
+    print(f"wrote {export(Path(args.source), args.format, Path(args.out) if args.out else None)}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     if args.kind == "speed":
         from .speed import speed
@@ -251,8 +268,8 @@ def cmd_doctor(args) -> int:
     return run_doctor(args.out)
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "bench": cmd_bench, "list": cmd_list,
-            "doctor": cmd_doctor}
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "export": cmd_export, "bench": cmd_bench,
+            "list": cmd_list, "doctor": cmd_doctor}
 
 
 def main(argv: list[str] | None = None) -> int:

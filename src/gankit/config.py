@@ -28,6 +28,7 @@ class DataConfig:
     channels: int = 0          # 1 grayscale, 3 RGB; 0 keeps the dataset's own
     limit: int = 0             # keep only the first N examples (0 = all), for quick runs and tests
     mirror: str = ""           # base URL to download IDX files from ("" = the dataset's default)
+    strict: bool = False       # folder: refuse unreadable files instead of skipping them with a count
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import threading
 import time
@@ -21,6 +22,7 @@ from .checkpoint import latest_checkpoint, load_state, save_generator, save_rota
 from .health import Event, HealthMonitor, nonfinite_names
 from .metrics.protocols import make_protocol
 from .config import Config, config_from_dict
+from .distributed import init_distributed
 from .ema import EMA, ema_beta
 from .data import BatchSampler, ImageData, load_data, to_uint8
 from .errors import GankitError
@@ -140,11 +142,17 @@ class Trainer:
                  data: ImageData | None = None):
         self.cfg = cfg
         self.run_dir = Path(run_dir)
-        self.progress = progress
         t = cfg.train
+        self.dist = init_distributed(t.device)
+        self.progress = progress and self.dist.is_main
+        if t.batch_size % self.dist.world:
+            raise GankitError(f"train.batch_size ({t.batch_size}) must be a multiple of the number of processes "
+                              f"({self.dist.world}): it is the global batch, split evenly")
         if t.threads:
             torch.set_num_threads(t.threads)
         self.device = pick_device(t.device)
+        if self.dist.active and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.dist.local_rank)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels once
         self.autocast = pick_autocast(t.precision, self.device)
@@ -210,8 +218,13 @@ class Trainer:
         self.wall_s = float(state["wall_s"])
         self.best_score = state.get("best_score")
 
-    def save_checkpoint(self) -> Path:
-        return save_rotating(self.run_dir, self.step, self.state_dict(), self.cfg.train.keep_checkpoints)
+    def save_checkpoint(self) -> Path | None:
+        """Rank 0 writes the checkpoint; every process waits until it is on disk."""
+        path = None
+        if self.dist.is_main:
+            path = save_rotating(self.run_dir, self.step, self.state_dict(), self.cfg.train.keep_checkpoints)
+        self.dist.barrier()
+        return path
 
     def rollback(self) -> bool:
         """After NaN/Inf: reload the newest good checkpoint and halve the learning rates. False if impossible."""
@@ -228,7 +241,9 @@ class Trainer:
         return True
 
     def report(self, event: Event) -> None:
-        """Print a health event above the progress bar and append it to health.jsonl."""
+        """Print a health event above the progress bar and append it to health.jsonl (rank 0)."""
+        if not self.dist.is_main:
+            return
         tqdm.write(str(event))
         with open(self.run_dir / "health.jsonl", "a") as f:
             f.write(json.dumps(event.to_dict()) + "\n")
@@ -283,6 +298,8 @@ class Trainer:
             self.recipe.train()
 
     def save_samples(self) -> Path:
+        if not self.dist.is_main:
+            return self.run_dir / "samples.png"
         images = self.sample_fixed()
         for event in self.health.check_samples(self.step, images):
             self.report(event)
@@ -294,10 +311,14 @@ class Trainer:
     # ------------------------------------------------------------ the loop
 
     def train_step(self) -> dict[str, torch.Tensor]:
-        batch = self.data.batch(self.sampler.next())
+        index = self.sampler.next()  # the global batch; each process takes its slice
+        if self.dist.active:
+            share = len(index) // self.dist.world
+            index = index[self.dist.rank * share:(self.dist.rank + 1) * share]
+        batch = self.data.batch(index)
         if self.memory_format is not None:
             batch[self.data.key] = batch[self.data.key].contiguous(memory_format=self.memory_format)
-        ctx = StepContext(self.noise, self.device)
+        ctx = StepContext(self.noise, self.device, self.dist.rank, self.dist.world)
         logs: dict[str, torch.Tensor] = {}
         for phase in self.recipe.schedule(self.step):
             for name, net in self.recipe.nets.items():
@@ -308,6 +329,7 @@ class Trainer:
             opt = self.opts[phase.trains]
             opt.zero_grad(set_to_none=True)
             out["loss"].backward()
+            self.dist.all_reduce_grads(self.recipe.nets[phase.trains])
             opt.step()
             self.recipe.after_phase(phase)
             for key, value in out.items():
@@ -321,10 +343,12 @@ class Trainer:
 
     def fit(self) -> RunResult:
         t = self.cfg.train
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "config.yaml").write_text(self.cfg.to_yaml())
+        main = self.dist.is_main
         stats_path = self.run_dir / "stats.jsonl"
-        self.writer = tensorboard_writer(self.run_dir)
+        if main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "config.yaml").write_text(self.cfg.to_yaml())
+            self.writer = tensorboard_writer(self.run_dir)
         deadline = time.perf_counter() + 60 * t.minutes if t.minutes > 0 else math.inf
         sums: dict[str, torch.Tensor] = defaultdict(lambda: torch.zeros((), device=self.device))
         n_logged, tick_start, tick_step = 0, time.perf_counter(), self.step
@@ -333,22 +357,25 @@ class Trainer:
         if self.step == 0:
             self.save_samples()
         failed = None
-        with StopFlag() as stop, open(stats_path, "a") as stats:
-            while self.step < t.steps and time.perf_counter() < deadline and stop.signal is None:
+        with StopFlag() as stop, open(stats_path if main else os.devnull, "a") as stats:
+            last = self.step >= t.steps
+            while not last:
                 logs = self.train_step()
                 for key, value in logs.items():
                     sums[key] += value  # stays on the device: no host sync inside the step
                 n_logged += 1
                 bar.update(1)
-                last = self.step >= t.steps or time.perf_counter() >= deadline or stop.signal is not None
+                # a collective decision, so that every process stops at the same step
+                last = self.step >= t.steps or self.dist.any(time.perf_counter() >= deadline or stop.signal is not None,
+                                                             self.device)
                 if self.step % t.log_every == 0 or last:
                     now = time.perf_counter()
                     self.wall_s += now - tick_start
-                    values = torch.stack(list(sums.values())).div(n_logged).tolist()  # one sync per tick
+                    values = self.dist.mean(torch.stack(list(sums.values())).div(n_logged)).tolist()  # one sync per tick
                     record = {"step": self.step, "wall_s": round(self.wall_s, 3), "epoch": self.sampler.epoch,
                               **{k: round(v, 5) for k, v in zip(sums, values)},
                               "steps_per_s": round((self.step - tick_step) / max(now - tick_start, 1e-9), 3)}
-                    if self.protocol and self.cfg.eval.every and (self.step % self.cfg.eval.every == 0 or last):
+                    if main and self.protocol and self.cfg.eval.every and (self.step % self.cfg.eval.every == 0 or last):
                         record.update({k: round(v, 4) for k, v in self.cheap_eval().items()})
                     stats.write(json.dumps(record) + "\n")
                     stats.flush()
@@ -356,9 +383,11 @@ class Trainer:
                     for event in events:
                         self.report(event)
                     fatal = next((e for e in events if e.fatal), None)
-                    if fatal is not None and not (t.on_nan == "rollback" and self.rollback()):
-                        failed = f"{fatal.message}; {fatal.advice}"
-                        break
+                    if fatal is not None:
+                        if not (t.on_nan == "rollback" and self.rollback()):
+                            failed = f"{fatal.message}; {fatal.advice}"
+                            break
+                        last = self.step >= t.steps  # the rollback moved the step back: train on
                     bar.set_postfix_str(progress_text(record), refresh=False)
                     if self.writer is not None:
                         for key, value in record.items():
@@ -374,6 +403,10 @@ class Trainer:
         bar.close()
         if self.writer is not None:
             self.writer.close()
+        if not main:  # rank 0 writes the results; the others wait for it and stop
+            self.save_checkpoint()
+            return RunResult(self.run_dir, self.step, self.run_dir / "samples.png", None,
+                             self.run_dir / "generator.safetensors", None, stats_path, interrupted, failed=failed)
         if failed is not None:  # keep the good checkpoints: nothing with broken weights is saved
             curves = plot_curves(read_stats(stats_path), self.run_dir / "curves.png", self.cfg.preset)
             return RunResult(self.run_dir, self.step, self.run_dir / "samples.png", curves,

@@ -63,6 +63,9 @@ def load_folder(cfg: DataConfig) -> ImageData:
             kept.append(i)
         except (UnidentifiedImageError, OSError):
             skipped.append(path)
+    if skipped and cfg.strict:
+        raise GankitError(f"{len(skipped)} unreadable image file(s) in {root}, e.g. {skipped[0]} "
+                          "(set data.strict=false to skip them)")
     if skipped:
         warnings.warn(f"skipped {len(skipped)} unreadable image file(s) in {root}, e.g. {skipped[0].name}")
     if not images:

@@ -23,22 +23,35 @@ class Phase:
 
 @dataclass
 class StepContext:
-    """What a step's phases share: the trainer's random generator and a scratch dict (e.g. fakes to reuse)."""
+    """What a step's phases share: the random draws and a scratch dict (e.g. fakes to reuse).
+
+    Every draw comes from the trainer's one seeded generator, so runs and resumes repeat exactly. Draws are
+    per sample: the first dimension is the (per-process) batch. In multi-process training every process
+    draws the whole global batch and keeps its slice, so N processes see what one process would.
+    """
 
     generator: torch.Generator
     device: torch.device
+    rank: int = 0
+    world: int = 1
     scratch: dict = field(default_factory=dict)
 
-    def randn(self, *shape: int) -> torch.Tensor:
-        # every random draw comes from the trainer's one seeded generator (on the training device), so runs
-        # and resumes repeat exactly
-        return torch.randn(*shape, generator=self.generator, device=self.generator.device).to(self.device)
+    def _slice(self, full: torch.Tensor, n: int) -> torch.Tensor:
+        if self.world > 1:
+            full = full[self.rank * n:(self.rank + 1) * n]
+        return full.to(self.device)
 
-    def rand(self, *shape: int) -> torch.Tensor:
-        return torch.rand(*shape, generator=self.generator, device=self.generator.device).to(self.device)
+    def randn(self, n: int, *rest: int) -> torch.Tensor:
+        g = self.generator
+        return self._slice(torch.randn(n * self.world, *rest, generator=g, device=g.device), n)
 
-    def randint(self, high: int, *shape: int) -> torch.Tensor:
-        return torch.randint(0, high, shape, generator=self.generator, device=self.generator.device).to(self.device)
+    def rand(self, n: int, *rest: int) -> torch.Tensor:
+        g = self.generator
+        return self._slice(torch.rand(n * self.world, *rest, generator=g, device=g.device), n)
+
+    def randint(self, low: int, high: int, n: int, *rest: int) -> torch.Tensor:
+        g = self.generator
+        return self._slice(torch.randint(low, high, (n * self.world, *rest), generator=g, device=g.device), n)
 
 
 class Recipe(nn.Module):

@@ -67,11 +67,11 @@ class GANRecipe(Recipe):
         """(labels of the real batch, labels drawn uniformly for the fakes), or (None, None) when unconditional."""
         if not self.num_classes:
             return None, None
-        c_fake = ctx.randint(self.num_classes, n)
+        c_fake = ctx.randint(0, self.num_classes, n)
         return batch["label"], c_fake
 
     def _augment(self, x: torch.Tensor, ctx: StepContext) -> torch.Tensor:
-        return diff_augment(x, self.policy, ctx.generator) if self.policy else x
+        return diff_augment(x, self.policy, ctx) if self.policy else x
 
     def _judge(self, x: torch.Tensor, c: torch.Tensor | None, ctx: StepContext):
         """D's logits (fp32) on augmented (and packed) x, and class logits for ACGAN."""
