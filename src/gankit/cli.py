@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=100, help="speed: steps per timed round (default 100)")
     p.add_argument("--rounds", type=int, default=5, help="speed: alternating timed rounds (default 5)")
     p.add_argument("--device", default="cpu", help="speed: cpu or cuda (default cpu)")
+    p.add_argument("--parity-steps", type=int, default=0,
+                   help="speed: also train the plain loop and gankit this many steps and compare their FIDs")
+    p.add_argument("--parity-seeds", type=int, default=3, help="speed: seeds for the quality parity (default 3)")
     p.add_argument("--suite", default="mnist", choices=["mnist", "toy", "stacked"], help="preset suite (default mnist)")
     p.add_argument("--presets", nargs="*", help="only these presets of the suite")
     p.add_argument("--seeds", type=int, default=3, help="seeds per preset (default 3)")
@@ -236,7 +239,8 @@ def cmd_bench(args) -> int:
     if args.kind == "speed":
         from .speed import speed
 
-        print(speed(args.preset, args.steps, args.rounds, args.device, args.overrides, Path(args.out)))
+        print(speed(args.preset, args.steps, args.rounds, args.device, args.overrides, Path(args.out),
+                    parity_steps=args.parity_steps, parity_seeds=args.parity_seeds))
         return 0
     from .bench import quality
 

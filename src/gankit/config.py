@@ -67,6 +67,7 @@ class OptimConfig:
     lr_d: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
+    fused: bool = True         # one fused kernel per optimizer step where torch has it (else multi-tensor)
 
 
 @dataclass

@@ -124,11 +124,12 @@ def measure(preset: str, steps: int, rounds: int, device: str, overrides: list[s
         times["reference"].append(timed(lambda: [reference.step() for _ in range(steps)], dev))
         times["gankit"].append(timed(lambda: gankit_steps(trainer, steps), dev))
     rate = {k: steps / statistics.median(v) for k, v in times.items()}
+    per_round = {f"{k}_rounds_steps_per_s": [round(steps / t, 2) for t in v] for k, v in times.items()}
     flops = {"reference": step_flops(reference.step), "gankit": step_flops(lambda: trainer.train_step())}
     return {"preset": preset, "device": str(dev), "batch_size": cfg.train.batch_size, "precision": cfg.train.precision,
             "autocast": str(trainer.autocast), "steps_per_round": steps, "rounds": rounds,
             "reference_steps_per_s": rate["reference"], "gankit_steps_per_s": rate["gankit"],
-            "ratio": rate["gankit"] / rate["reference"],
+            "ratio": rate["gankit"] / rate["reference"], **per_round,
             "reference_gflop_per_step": flops["reference"] / 1e9, "gankit_gflop_per_step": flops["gankit"] / 1e9,
             "trainer": trainer}
 
@@ -145,8 +146,43 @@ def sampling_rates(trainer: Trainer, n: int) -> dict:
     return out
 
 
+def parity(preset: str, steps: int, seeds: int, device: str, overrides: list[str]) -> dict:
+    """FID of the plain fp32 loop and of gankit's fast path after the same number of steps, per seed.
+
+    gankit runs without its generator EMA here (the plain loop has none), so the comparison isolates what
+    the fast path changes: bf16, fake reuse, fused optimizers.
+    """
+    from .metrics.evaluate import evaluate_images
+    from .sampling import Generator
+
+    fids: dict[str, list[float]] = {"reference": [], "gankit": []}
+    for seed in range(seeds):
+        cfg = resolve(preset, list(overrides) + [f"train.device={device}", f"train.seed={seed}", f"train.steps={steps}",
+                                                 "train.minutes=0", "train.ema_halflife_kimg=0", "eval.every=0",
+                                                 "eval.n_final=10000"])
+        trainer = Trainer(cfg, Path("runs/bench-parity") / f"{preset}-seed{seed}", progress=False)
+        reference = ReferenceLoop(cfg, trainer)
+        for _ in range(steps):
+            reference.step()
+        images, _ = Generator(reference.G, trainer.export_meta()).sample_with_labels(10000, seed=0)
+        fids["reference"].append(evaluate_images(images, fid_only=True)["fid"])
+        fids["gankit"].append(trainer.fit().metrics["fid"])
+        print(json.dumps({"preset": preset, "seed": seed, "reference_fid": fids["reference"][-1],
+                          "gankit_fid": fids["gankit"][-1]}), flush=True)
+    return {"preset": preset, "steps": steps, "seeds": seeds, **{f"{k}_fids": v for k, v in fids.items()}}
+
+
+def parity_table(rows: list[dict]) -> str:
+    lines = ["| preset | steps | plain fp32 loop FID | gankit fast path FID (no EMA) |", "|---|---|---|---|"]
+    for r in rows:
+        cells = [f"{statistics.mean(r[k]):.1f} ± {statistics.stdev(r[k]) if len(r[k]) > 1 else 0:.1f} "
+                 f"({', '.join(f'{v:.1f}' for v in r[k])})" for k in ("reference_fids", "gankit_fids")]
+        lines.append(f"| {r['preset']} | {r['steps']} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines) + "\n"
+
+
 def speed(presets: list[str], steps: int, rounds: int, device: str, overrides: list[str], out: Path,
-          sample_n: int = 10000) -> str:
+          sample_n: int = 10000, parity_steps: int = 0, parity_seeds: int = 3) -> str:
     rows = []
     bounds = {}
     for preset in presets:
@@ -180,8 +216,13 @@ def speed(presets: list[str], steps: int, rounds: int, device: str, overrides: l
                      f"| {r['sample_images_per_s']:.0f} | {r.get('eval_images_per_s', float('nan')):.0f} "
                      f"| {r['peak_memory_mb']:.0f} |")
     text = "\n".join(lines) + "\n"
+    parities = [parity(p, parity_steps, parity_seeds, device, overrides) for p in presets] if parity_steps else []
+    if parities:
+        text += f"\nQuality parity: FID (10,000 samples vs MNIST test) after {parity_steps} steps, {parity_seeds} seeds\n\n"
+        text += parity_table(parities)
     out.mkdir(parents=True, exist_ok=True)
     tag = f"speed-{rows[0]['device'].split(':')[0]}" if rows else "speed"
     (out / f"{tag}.md").write_text(text)
-    (out / f"{tag}.json").write_text(json.dumps({"machine": machine(), "bounds": bounds, "rows": rows}, indent=2))
+    (out / f"{tag}.json").write_text(json.dumps({"machine": machine(), "bounds": bounds, "rows": rows,
+                                                 "parity": parities}, indent=2))
     return text
