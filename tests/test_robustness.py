@@ -21,6 +21,13 @@ from conftest import TINY
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+@pytest.mark.parametrize("override", ["\n", "a\nb=1", "train.steps=\r"])
+def test_line_breaks_in_overrides_stay_on_one_line(override):
+    with pytest.raises(GankitError) as err:
+        resolve("seed-mlp", [override])
+    assert "\n" not in str(err.value) and "\r" not in str(err.value)
+
+
 @FUZZ
 @given(st.lists(st.text(max_size=40), max_size=4))
 def test_any_override_text_gives_a_config_or_a_gankit_error(overrides):

@@ -235,7 +235,7 @@ def preset_delta(name: str, seen: tuple[str, ...] = ()) -> dict:
 def parse_override(text: str) -> tuple[list[str], Any]:
     """'train.batch_size=128' -> (['train', 'batch_size'], 128)."""
     if "=" not in text:
-        raise GankitError(f"--set expects key=value, got '{text}'")
+        raise GankitError(f"--set expects key=value, got {text!r}")
     key, raw = text.split("=", 1)
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""

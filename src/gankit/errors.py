@@ -2,4 +2,11 @@
 
 
 class GankitError(Exception):
-    """A problem with the user's input (names, config, files), not a bug in gankit."""
+    """A problem with the user's input (names, config, files), not a bug in gankit.
+
+    The message is kept to one line: line breaks that arrive inside user input (a key, a path)
+    are shown escaped rather than splitting the message.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
