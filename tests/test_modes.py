@@ -77,3 +77,24 @@ def test_pack_needs_a_divisible_batch(tmp_path):
     cfg = resolve("toy-ring", ["train.batch_size=30", "data.limit=100"])
     with pytest.raises(GankitError, match="multiple of model.pack"):
         Trainer(cfg, tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("penalty", ["loss.r1_gamma=1", "loss.gp_weight=10"])
+def test_penalties_act_on_the_packed_inputs_that_D_judges(penalty):
+    from gankit.losses import r1_penalty
+    from gankit.recipes.base import StepContext
+    from gankit.recipes.gan import build_gan
+
+    cfg = resolve("toy-ring", ["model.pack=4", "train.precision=fp32", "data.limit=400", penalty])
+    data = load_data(cfg.data)
+    recipe = build_gan(cfg, data)
+    real = data.points[:8]
+    ctx = StepContext(torch.Generator().manual_seed(0), torch.device("cpu"), 0, 1)
+    out = recipe.compute(recipe.D_only, {"point": real}, ctx)
+    out["loss"].backward()  # the penalty's graph reaches D's weights
+    assert all(p.grad is not None for p in recipe.D.parameters())
+    if "r1" in penalty:
+        # D sees 2 packs of 4 points (8 numbers each); R1 is the gradient norm per pack
+        assert torch.allclose(out["r1"], r1_penalty(recipe.D, real.reshape(2, 8)))
+    else:
+        assert out["gp"].ndim == 0 and out["gp"] >= 0

@@ -75,11 +75,15 @@ class GANRecipe(Recipe):
     def _augment(self, x: torch.Tensor, ctx: StepContext) -> torch.Tensor:
         return diff_augment(x, self.policy, ctx) if self.policy else x
 
+    def _pack(self, x: torch.Tensor) -> torch.Tensor:
+        """PacGAN: D judges `pack` samples at once, stacked along the channel axis (identity when pack=1)."""
+        if self.pack == 1:
+            return x
+        return x.reshape(len(x) // self.pack, self.pack * x.shape[1], *x.shape[2:])
+
     def _judge(self, x: torch.Tensor, c: torch.Tensor | None, ctx: StepContext):
         """D's logits (fp32) on augmented (and packed) x, and class logits for ACGAN."""
-        x = self._augment(x, ctx)
-        if self.pack > 1:  # PacGAN: D judges `pack` samples at once, stacked along the channel axis
-            x = x.reshape(len(x) // self.pack, self.pack * x.shape[1], *x.shape[2:])
+        x = self._pack(self._augment(x, ctx))
         if self.conditional == "acgan":
             logits, class_logits = self.D.forward_with_classes(x)
             return logits.float(), class_logits.float()
@@ -96,7 +100,7 @@ class GANRecipe(Recipe):
         real = batch[self.real_key]  # [N, C, H, W] images or [N, 2] points
         if phase is self.D_reg:
             c_real, _ = self._labels(batch, len(real), ctx)
-            r1 = r1_penalty(self.D, real, c_real)
+            r1 = r1_penalty(self.D, self._pack(real), c_real)
             return {"loss": 0.5 * self.cfg.r1_gamma * self.cfg.r1_every * r1, "r1": r1.detach()}
         if phase.name == "D":
             c_real, c_fake = self._labels(batch, len(real), ctx)
@@ -114,12 +118,13 @@ class GANRecipe(Recipe):
             loss = self.loss.d(logits_real, logits_fake)
             out = self._d_stats(logits_real, logits_fake)
             if self.cfg.gp_weight > 0:
-                alpha = ctx.rand(len(real))  # one interpolation weight per sample, U[0, 1]
-                gp = gradient_penalty(self.D, real, fake, alpha, c_real)
+                # one interpolation weight per D input (a sample, or a pack of samples), U[0, 1]
+                real_in, fake_in = self._pack(real), self._pack(fake)
+                gp = gradient_penalty(self.D, real_in, fake_in, ctx.rand(len(real_in)), c_real)
                 loss = loss + self.cfg.gp_weight * gp
                 out["gp"] = gp.detach()
             if self.cfg.r1_gamma > 0 and not self.lazy_r1:
-                r1 = r1_penalty(self.D, real, c_real)
+                r1 = r1_penalty(self.D, self._pack(real), c_real)
                 loss = loss + 0.5 * self.cfg.r1_gamma * r1
                 out["r1"] = r1.detach()
             if classes_real is not None:
@@ -163,8 +168,8 @@ def build_gan(cfg: Config, data) -> GANRecipe:
     if cfg.model.pack > 1:
         if cfg.train.batch_size % cfg.model.pack:
             raise GankitError(f"train.batch_size ({cfg.train.batch_size}) must be a multiple of model.pack ({cfg.model.pack})")
-        if cfg.model.conditional != "none" or cfg.loss.gp_weight or cfg.loss.r1_gamma:
-            raise GankitError("model.pack works with unconditional models without gradient penalties")
+        if cfg.model.conditional != "none":
+            raise GankitError("model.pack works with unconditional models only")
     G, D = build_networks(cfg.model, data.sample_shape, data.num_classes)
     return GANRecipe(G, D, LOSSES.get(cfg.loss.name), cfg.loss, cfg.train.reuse_fakes, data.num_classes,
                      cfg.model.conditional, data.key, cfg.model.pack)
