@@ -87,15 +87,16 @@ def table(rows: list[dict], columns: list[str], title: str, published: list[str]
 def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path, presets: list[str] | None = None,
             overrides: list[str] = ()) -> str:
     presets = presets or SUITES[suite]
-    rows = []
+    rows, text = [], ""
     for preset in presets:
         for seed in range(seeds):
             row = run_one(preset, seed, minutes, runs, list(overrides))
             rows.append(row)
             print(json.dumps({k: row.get(k) for k in ["preset", "seed", "steps", "train_s", *COLUMNS[suite]]}), flush=True)
-    text = table(rows, COLUMNS[suite], f"Quality suite '{suite}' ({machine()})", PUBLISHED.get(suite, ()))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"quality-{suite}.md").write_text(text)
-    (out / f"quality-{suite}.json").write_text(json.dumps({"machine": machine(), "suite": suite, "seeds": seeds,
-                                                           "minutes": minutes, "runs": rows}, indent=2))
+            # rewritten after every run, so that an interrupted suite keeps what it measured
+            text = table(rows, COLUMNS[suite], f"Quality suite '{suite}' ({machine()})", PUBLISHED.get(suite, ()))
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"quality-{suite}.md").write_text(text)
+            (out / f"quality-{suite}.json").write_text(json.dumps(
+                {"machine": machine(), "suite": suite, "seeds": seeds, "minutes": minutes, "runs": rows}, indent=2))
     return text
