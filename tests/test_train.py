@@ -146,3 +146,15 @@ def test_data_without_a_reference_skips_metrics(tmp_path):
                                "train.batch_size=8", "train.steps=3", "train.n_samples=4"] + SMALL_MLP)
     result = Trainer(cfg, tmp_path / "run", progress=False).fit()
     assert result.metrics is None and not (tmp_path / "run" / "metrics.json").exists()
+
+
+def test_tensorboard_gets_the_logged_scalars_and_grids(tmp_path):
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    run(tmp_path, 4, extra=["train.log_every=2", "train.sample_every=2"])
+    logged = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    events = event_accumulator.EventAccumulator(str(tmp_path / "tensorboard"))
+    events.Reload()
+    d_loss = events.Scalars("loss/D")
+    assert [e.step for e in d_loss] == [row["step"] for row in logged]
+    assert d_loss[-1].value == pytest.approx(logged[-1]["loss/D"], rel=1e-4)
+    assert "samples" in events.Tags()["images"]
