@@ -66,3 +66,14 @@ def test_collapse_of_fixed_noise_samples_and_of_classes():
     fresh = HealthMonitor()
     assert [e.kind for e in fresh.check(3, {"classes_covered": 2}, {})] == ["collapse"]
     assert fresh.check(4, {"classes_covered": 10}, {}) == []
+
+
+def test_each_rollback_halves_the_configured_rate_once(tmp_path):
+    trainer = Trainer(resolve("seed-mlp", SMALL + ["train.steps=8", "train.on_nan=rollback"]), tmp_path,
+                      progress=False)
+    trainer.fit()
+    assert trainer.rollback()
+    trainer.save_checkpoint()  # this checkpoint's optimizer already holds the halved rate
+    assert trainer.rollback()
+    assert trainer.opts["G"].param_groups[0]["lr"] == trainer.cfg.optim.lr_g * 0.25
+    assert trainer.opts["D"].param_groups[0]["lr"] == trainer.cfg.optim.lr_d * 0.25

@@ -30,6 +30,13 @@ class Dist:
     def is_main(self) -> bool:
         return self.rank == 0
 
+    def shard(self, full: torch.Tensor) -> torch.Tensor:
+        """This process's equal slice (along the first dimension) of a tensor every process holds whole."""
+        if not self.active:
+            return full
+        share = len(full) // self.world
+        return full[self.rank * share:(self.rank + 1) * share]
+
     def all_reduce_grads(self, module: torch.nn.Module) -> None:
         """Average the gradients of `module` across processes, in one flat all-reduce."""
         if not self.active:

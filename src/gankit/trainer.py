@@ -74,13 +74,18 @@ def pick_autocast(precision: str, device: torch.device) -> torch.dtype | None:
 OPTIMIZERS = ("adam", "rmsprop")
 
 
+def configured_lr(cfg, name: str) -> float:
+    """The config's learning rate of net G or D."""
+    return {"G": cfg.lr_g, "D": cfg.lr_d}[name]
+
+
 def make_optimizer(cfg, net: torch.nn.Module, name: str) -> torch.optim.Optimizer:
     """Adam (betas from the config) or RMSprop, with the learning rate of net G or D.
 
     Fused (one kernel for all parameters) when asked and available, else multi-tensor (foreach): on a CPU
     the default per-parameter loop costs seed-mlp about 40% of its speed.
     """
-    lr = {"G": cfg.lr_g, "D": cfg.lr_d}[name]
+    lr = configured_lr(cfg, name)
     if cfg.name not in OPTIMIZERS:
         raise GankitError(f"unknown optimizer '{cfg.name}'; valid: {', '.join(OPTIMIZERS)}")
     params = list(net.parameters())
@@ -243,9 +248,11 @@ class Trainer:
             return False
         self.rollbacks += 1
         self.load(path)
-        for opt in self.opts.values():
+        # set from the config, not scaled: the restored optimizer may already hold a rate an earlier rollback halved
+        scale = 0.5 ** self.rollbacks
+        for name, opt in self.opts.items():
             for group in opt.param_groups:
-                group["lr"] *= 0.5 ** self.rollbacks
+                group["lr"] = configured_lr(self.cfg.optim, name) * scale
         self.report(Event("rollback", self.step, f"rolled back to {path.name}",
                           f"learning rates now x{0.5 ** self.rollbacks:g} of the config's"))
         return True
@@ -322,10 +329,7 @@ class Trainer:
 
     def train_step(self) -> dict[str, torch.Tensor]:
         index = self.sampler.next()  # the global batch; each process takes its slice
-        if self.dist.active:
-            share = len(index) // self.dist.world
-            index = index[self.dist.rank * share:(self.dist.rank + 1) * share]
-        batch = self.data.batch(index)
+        batch = self.data.batch(self.dist.shard(index))
         if self.memory_format is not None:
             batch[self.data.key] = batch[self.data.key].contiguous(memory_format=self.memory_format)
         ctx = StepContext(self.noise, self.device, self.dist.rank, self.dist.world)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn as nn
 
+from ..distributed import Dist
+
 
 @dataclass(frozen=True)
 class Phase:
@@ -37,9 +39,7 @@ class StepContext:
     scratch: dict = field(default_factory=dict)
 
     def _slice(self, full: torch.Tensor, n: int) -> torch.Tensor:
-        if self.world > 1:
-            full = full[self.rank * n:(self.rank + 1) * n]
-        return full.to(self.device)
+        return Dist(self.rank, self.world).shard(full).to(self.device)
 
     def randn(self, n: int, *rest: int) -> torch.Tensor:
         g = self.generator
