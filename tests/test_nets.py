@@ -1,9 +1,11 @@
 import pytest
 import torch
+import torch.nn as nn
 
 from gankit.config import ModelConfig
 from gankit.errors import GankitError
 from gankit.nets import build_networks
+from gankit.nets.layers import Flatten
 
 
 def count(module):
@@ -87,3 +89,15 @@ def test_resnet_shapes():
     G, D = build_networks(ModelConfig(net="resnet", g_width=16, d_width=16), (3, 32, 32))
     x = G(torch.randn(3, G.z_dim))
     assert x.shape == (3, 3, 32, 32) and D(x).shape == (3,)
+
+
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_flatten_matches_nn_flatten_and_keeps_the_gradient_layout(layout):
+    x = torch.randn(3, 4, 5, 6).to(memory_format=layout).requires_grad_(True)
+    reference = x.detach().clone().requires_grad_(True)
+    weights = torch.randn(4 * 5 * 6)
+    (Flatten()(x) @ weights).sum().backward()
+    (nn.Flatten()(reference) @ weights).sum().backward()
+    assert torch.equal(Flatten()(x), nn.Flatten()(reference))
+    assert torch.equal(x.grad, reference.grad)  # same values, C-H-W feature order in both layouts
+    assert x.grad.is_contiguous(memory_format=layout)

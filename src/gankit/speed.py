@@ -2,8 +2,8 @@
 same networks, batch size, losses and optimizer settings, timed in alternating rounds in one process.
 
 The reference loop is the straightforward one (as pytorch/examples' DCGAN): eager fp32, a D step on real and
-detached fake images, a G step on fakes regenerated from fresh noise (as the tutorial does), BCE on logits,
-torch.optim.Adam with its default implementation, and the losses read back with .item() every step.
+detached fake images, a G step on fakes regenerated from fresh noise (as the tutorial does), the preset's
+loss (BCE on logits for the non-saturating GAN), torch.optim.Adam with its default implementation, and the losses read back with .item() every step.
 Also reported: images/s of sampling and of evaluation, peak memory, FLOPs per step and the fraction of the
 machine's measured matmul throughput that each loop reaches.
 """
@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .config import Config, resolve
 from .nets import build_networks
+from .registry import LOSSES
 from .trainer import Trainer, bf16_supported
 
 
@@ -35,22 +35,20 @@ class ReferenceLoop:
         betas = (cfg.optim.beta1, cfg.optim.beta2)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.optim.lr_g, betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.optim.lr_d, betas=betas)
-        self.criterion = nn.BCEWithLogitsLoss()
+        self.loss = LOSSES.get(cfg.loss.name)
         self.z_dim = self.G.z_dim
 
     def step(self) -> tuple[float, float]:
         real = self.data.batch(self.sampler.next())[self.data.key]
         n = len(real)
-        ones = torch.ones(n, device=self.device)
-        zeros = torch.zeros(n, device=self.device)
         self.opt_D.zero_grad()
         fake = self.G(torch.randn(n, self.z_dim, device=self.device))
-        loss_D = self.criterion(self.D(real), ones) + self.criterion(self.D(fake.detach()), zeros)
+        loss_D = self.loss.d(self.D(real), self.D(fake.detach()))
         loss_D.backward()
         self.opt_D.step()
         self.opt_G.zero_grad()
         fake = self.G(torch.randn(n, self.z_dim, device=self.device))
-        loss_G = self.criterion(self.D(fake), ones)
+        loss_G = self.loss.g(self.D(fake))
         loss_G.backward()
         self.opt_G.step()
         return loss_D.item(), loss_G.item()

@@ -13,8 +13,8 @@ import torch.nn as nn
 from ..config import ModelConfig
 from ..registry import NETWORKS
 from .base import Discriminator, ImageGenerator
-from .layers import (ClassHead, ConditionalBatchNorm, check_conditional, dcgan_init, norm2d, packed, pyramid,
-                     with_spectral_norm)
+from .layers import (ClassHead, ConditionalBatchNorm, Flatten, check_conditional, dcgan_init, norm2d, packed,
+                     pyramid, with_spectral_norm)
 
 
 class DCGANGenerator(ImageGenerator):
@@ -56,7 +56,7 @@ class DCGANDiscriminator(Discriminator):
         for _ in range(k - 1):
             layers += [nn.Conv2d(c, c * 2, 4, 2, 1, bias=bias), norm2d(norm, c * 2), nn.LeakyReLU(leak)]
             c *= 2
-        self.body = nn.Sequential(*layers, nn.Flatten())
+        self.body = nn.Sequential(*layers, Flatten())
         self.head = ClassHead(c * s0 * s0, num_classes, conditional)
         dcgan_init(self)
 

@@ -10,6 +10,30 @@ from ..errors import GankitError
 NORMS = ("batch", "none")
 
 
+class _FlattenKeepingLayout(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.shape = x.shape
+        ctx.channels_last = x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+        return x.flatten(1)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        grad = grad.reshape(ctx.shape)
+        return grad.contiguous(memory_format=torch.channels_last) if ctx.channels_last else grad
+
+
+class Flatten(nn.Module):
+    """nn.Flatten whose gradient comes back in the input's memory layout.
+
+    A channels-last feature map flattens (in the usual C, H, W order) to a copy whose gradient is plain NCHW;
+    the elementwise backward that follows (LeakyReLU's) is then ~20x slower on mixed layouts than on one.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _FlattenKeepingLayout.apply(x)
+
+
 def check_norm(kind: str) -> None:
     if kind not in NORMS:
         raise GankitError(f"unknown norm '{kind}'; valid: {', '.join(NORMS)}")
