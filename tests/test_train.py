@@ -158,3 +158,20 @@ def test_tensorboard_gets_the_logged_scalars_and_grids(tmp_path):
     assert [e.step for e in d_loss] == [row["step"] for row in logged]
     assert d_loss[-1].value == pytest.approx(logged[-1]["loss/D"], rel=1e-4)
     assert "samples" in events.Tags()["images"]
+
+
+def test_linear_learning_rate_decay(tmp_path):
+    from gankit.config import OptimConfig
+    from gankit.trainer import lr_factor
+
+    cfg = OptimConfig(decay_from=0.5)
+    assert [lr_factor(cfg, step, 100) for step in (0, 49, 50, 75, 99, 100)] == pytest.approx([1, 1, 1, 0.5, 0.02, 0])
+    assert lr_factor(OptimConfig(), 99, 100) == 1  # decay_from=1: constant
+    trainer = Trainer(resolve("seed-mlp", TINY + SMALL_MLP + ["train.steps=20", "optim.decay_from=0.5"]), tmp_path,
+                      progress=False)
+    trainer.fit()
+    # the last step (19) ran at (1 - (19 - 10) / 10) of the configured rates
+    assert trainer.opts["G"].param_groups[0]["lr"] == pytest.approx(trainer.cfg.optim.lr_g * 0.1)
+    assert trainer.opts["D"].param_groups[0]["lr"] == pytest.approx(trainer.cfg.optim.lr_d * 0.1)
+    with pytest.raises(GankitError, match="optim.decay_from must be between 0 and 1"):
+        Trainer(resolve("seed-mlp", TINY + ["optim.decay_from=1.5"]), tmp_path / "bad", progress=False)

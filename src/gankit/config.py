@@ -68,6 +68,7 @@ class OptimConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     fused: bool = True         # one fused kernel per optimizer step where torch has it (else multi-tensor)
+    decay_from: float = 1.0    # from this fraction of train.steps, learning rates fall linearly to 0 (1 = never)
 
 
 @dataclass

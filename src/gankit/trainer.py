@@ -79,6 +79,14 @@ def configured_lr(cfg, name: str) -> float:
     return {"G": cfg.lr_g, "D": cfg.lr_d}[name]
 
 
+def lr_factor(cfg, step: int, steps: int) -> float:
+    """The learning rates' multiplier at a step: 1, then (with optim.decay_from < 1) linear to 0 at train.steps."""
+    start = cfg.decay_from * steps
+    if step < start or cfg.decay_from >= 1:
+        return 1.0
+    return max(0.0, 1 - (step - start) / (steps - start))
+
+
 def make_optimizer(cfg, net: torch.nn.Module, name: str) -> torch.optim.Optimizer:
     """Adam (betas from the config) or RMSprop, with the learning rate of net G or D.
 
@@ -86,6 +94,8 @@ def make_optimizer(cfg, net: torch.nn.Module, name: str) -> torch.optim.Optimize
     the default per-parameter loop costs seed-mlp about 40% of its speed.
     """
     lr = configured_lr(cfg, name)
+    if not 0 <= cfg.decay_from <= 1:
+        raise GankitError(f"optim.decay_from must be between 0 and 1 (a fraction of train.steps), got {cfg.decay_from}")
     if cfg.name not in OPTIMIZERS:
         raise GankitError(f"unknown optimizer '{cfg.name}'; valid: {', '.join(OPTIMIZERS)}")
     params = list(net.parameters())
@@ -248,14 +258,20 @@ class Trainer:
             return False
         self.rollbacks += 1
         self.load(path)
-        # set from the config, not scaled: the restored optimizer may already hold a rate an earlier rollback halved
-        scale = 0.5 ** self.rollbacks
-        for name, opt in self.opts.items():
-            for group in opt.param_groups:
-                group["lr"] = configured_lr(self.cfg.optim, name) * scale
+        self.set_learning_rates()
         self.report(Event("rollback", self.step, f"rolled back to {path.name}",
                           f"learning rates now x{0.5 ** self.rollbacks:g} of the config's"))
         return True
+
+    def set_learning_rates(self) -> None:
+        """The config's rates x 0.5 per rollback x the decay factor of this step.
+
+        Set from the config, never scaled in place: a restored optimizer may hold a rate already halved or decayed.
+        """
+        scale = 0.5 ** self.rollbacks * lr_factor(self.cfg.optim, self.step, self.cfg.train.steps)
+        for name, opt in self.opts.items():
+            for group in opt.param_groups:
+                group["lr"] = configured_lr(self.cfg.optim, name) * scale
 
     def report(self, event: Event) -> None:
         """Print a health event above the progress bar and append it to health.jsonl (rank 0)."""
@@ -333,6 +349,8 @@ class Trainer:
         if self.memory_format is not None:
             batch[self.data.key] = batch[self.data.key].contiguous(memory_format=self.memory_format)
         ctx = StepContext(self.noise, self.device, self.dist.rank, self.dist.world)
+        if self.cfg.optim.decay_from < 1:
+            self.set_learning_rates()
         logs: dict[str, torch.Tensor] = {}
         for phase in self.recipe.schedule(self.step):
             for name, net in self.recipe.nets.items():
