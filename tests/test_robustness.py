@@ -93,8 +93,13 @@ def kill_and_resume(tmp_path, kills):
     rng = random.Random(0)
     steps_seen = []
     for i in range(kills):
+        before = list_checkpoints(out)[:1]
         proc = start_training(out)
-        time.sleep(rng.uniform(2.0, 4.0))  # python start-up, then some training and checkpointing
+        deadline = time.monotonic() + 120
+        # wait until this process has trained and saved (however slow the start-up), then kill at a random moment
+        while list_checkpoints(out)[:1] == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 1.0))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         checkpoints = list_checkpoints(out)
@@ -115,7 +120,9 @@ def test_fifty_sigkills_in_a_row(tmp_path):
 
 def test_sigterm_finishes_the_step_and_saves(tmp_path):
     proc = start_training(tmp_path / "run")
-    time.sleep(3.0)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "run" / "checkpoints").is_dir() and time.monotonic() < deadline:
+        time.sleep(0.1)  # wait until training runs (the handlers are in place), however slow the start-up
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err.decode()[-2000:]
