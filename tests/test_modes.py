@@ -89,7 +89,7 @@ def test_penalties_act_on_the_packed_inputs_that_D_judges(penalty):
     data = load_data(cfg.data)
     recipe = build_gan(cfg, data)
     real = data.points[:8]
-    ctx = StepContext(torch.Generator().manual_seed(0), torch.device("cpu"), 0, 1)
+    ctx = StepContext(torch.Generator().manual_seed(0), torch.device("cpu"))
     out = recipe.compute(recipe.D_only, {"point": real}, ctx)
     out["loss"].backward()  # the penalty's graph reaches D's weights
     assert all(p.grad is not None for p in recipe.D.parameters())

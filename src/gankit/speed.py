@@ -3,7 +3,8 @@ same networks, batch size, losses and optimizer settings, timed in alternating r
 
 The reference loop is the straightforward one (as pytorch/examples' DCGAN): eager fp32, a D step on real and
 detached fake images, a G step on fakes regenerated from fresh noise (as the tutorial does), the preset's
-loss (BCE on logits for the non-saturating GAN), torch.optim.Adam with its default implementation, and the losses read back with .item() every step.
+loss (BCE on logits for the non-saturating GAN), torch.optim.Adam with its default implementation, and the
+losses read back with .item() every step.
 Also reported: images/s of sampling and of evaluation, peak memory, FLOPs per step and the fraction of the
 machine's measured matmul throughput that each loop reaches.
 """

@@ -81,10 +81,10 @@ def configured_lr(cfg, name: str) -> float:
 
 def lr_factor(cfg, step: int, steps: int) -> float:
     """The learning rates' multiplier at a step: 1, then (with optim.decay_from < 1) linear to 0 at train.steps."""
-    start = cfg.decay_from * steps
-    if step < start or cfg.decay_from >= 1:
+    if cfg.decay_from >= 1:
         return 1.0
-    return max(0.0, 1 - (step - start) / (steps - start))
+    start = cfg.decay_from * steps
+    return min(1.0, max(0.0, 1 - (step - start) / (steps - start)))
 
 
 def make_optimizer(cfg, net: torch.nn.Module, name: str) -> torch.optim.Optimizer:
@@ -348,7 +348,7 @@ class Trainer:
         batch = self.data.batch(self.dist.shard(index))
         if self.memory_format is not None:
             batch[self.data.key] = batch[self.data.key].contiguous(memory_format=self.memory_format)
-        ctx = StepContext(self.noise, self.device, self.dist.rank, self.dist.world)
+        ctx = StepContext(self.noise, self.device, self.dist)
         if self.cfg.optim.decay_from < 1:
             self.set_learning_rates()
         logs: dict[str, torch.Tensor] = {}

@@ -34,24 +34,23 @@ class StepContext:
 
     generator: torch.Generator
     device: torch.device
-    rank: int = 0
-    world: int = 1
+    dist: Dist = field(default_factory=Dist)
     scratch: dict = field(default_factory=dict)
 
-    def _slice(self, full: torch.Tensor, n: int) -> torch.Tensor:
-        return Dist(self.rank, self.world).shard(full).to(self.device)
+    def _slice(self, full: torch.Tensor) -> torch.Tensor:
+        return self.dist.shard(full).to(self.device)
 
     def randn(self, n: int, *rest: int) -> torch.Tensor:
         g = self.generator
-        return self._slice(torch.randn(n * self.world, *rest, generator=g, device=g.device), n)
+        return self._slice(torch.randn(n * self.dist.world, *rest, generator=g, device=g.device))
 
     def rand(self, n: int, *rest: int) -> torch.Tensor:
         g = self.generator
-        return self._slice(torch.rand(n * self.world, *rest, generator=g, device=g.device), n)
+        return self._slice(torch.rand(n * self.dist.world, *rest, generator=g, device=g.device))
 
     def randint(self, low: int, high: int, n: int, *rest: int) -> torch.Tensor:
         g = self.generator
-        return self._slice(torch.randint(low, high, (n * self.world, *rest), generator=g, device=g.device), n)
+        return self._slice(torch.randint(low, high, (n * self.dist.world, *rest), generator=g, device=g.device))
 
 
 class Recipe(nn.Module):
