@@ -103,8 +103,8 @@ def test_bench_quality_writes_tables(tmp_path, capsys):
 
 
 def test_bench_speed_writes_a_table_with_the_ratio_and_the_bound(tmp_path, capsys):
-    args = ["bench", "speed", "--preset", "seed-mlp", "--steps", "2", "--rounds", "1", "--out", str(tmp_path),
-            "--set", "data.limit=512", "--set", "model.g_hidden=[32]", "--set", "model.d_hidden=[32]"]
+    args = ["bench", "speed", "--preset", "seed-mlp", "--steps", "2", "--rounds", "1", "--repeats", "2",
+            "--out", str(tmp_path), "--set", "data.limit=512", "--set", "model.g_hidden=[32]", "--set", "model.d_hidden=[32]"]
     assert main(args) == 0
     table = (tmp_path / "speed-cpu.md").read_text()
     assert "| seed-mlp | 128 |" in table and "x** |" in table and "matmul bound: fp32" in table
@@ -112,6 +112,9 @@ def test_bench_speed_writes_a_table_with_the_ratio_and_the_bound(tmp_path, capsy
 
     row = json.loads((tmp_path / "speed-cpu.json").read_text())["rows"][0]
     assert row["reference_steps_per_s"] > 0 and row["gankit_steps_per_s"] > 0 and row["reference_gflop_per_step"] > 0
+    # each repeat is a process of its own; the reported ratio is the median of theirs
+    assert len(row["processes"]) == 2 and row["ratio"] == pytest.approx(sum(row["process_ratios"]) / 2)
+    assert "in 2 fresh process(es)" in table
     # the plain loop runs G forward twice per step (fresh fakes for the G step); gankit reuses the D step's fakes
     assert row["gankit_gflop_per_step"] < row["reference_gflop_per_step"]
 

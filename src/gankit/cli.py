@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parity-steps", type=int, default=0,
                    help="speed: also train the plain loop and gankit this many steps and compare their FIDs")
     p.add_argument("--parity-seeds", type=int, default=3, help="speed: seeds for the quality parity (default 3)")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="speed: fresh processes per preset, each timing both loops; the ratio is their median (default 3)")
     p.add_argument("--suite", default="mnist", choices=["mnist", "toy", "stacked"], help="preset suite (default mnist)")
     p.add_argument("--presets", nargs="*", help="only these presets of the suite")
     p.add_argument("--seeds", type=int, default=3, help="seeds per preset (default 3)")
@@ -240,7 +242,7 @@ def cmd_bench(args) -> int:
         from .speed import speed
 
         print(speed(args.preset, args.steps, args.rounds, args.device, args.overrides, Path(args.out),
-                    parity_steps=args.parity_steps, parity_seeds=args.parity_seeds))
+                    parity_steps=args.parity_steps, parity_seeds=args.parity_seeds, repeats=args.repeats))
         return 0
     from .bench import quality
 

@@ -7,13 +7,20 @@ loss (BCE on logits for the non-saturating GAN), torch.optim.Adam with its defau
 losses read back with .item() every step.
 Also reported: images/s of sampling and of evaluation, peak memory, FLOPs per step and the fraction of the
 machine's measured matmul throughput that each loop reaches.
+
+Each preset is measured in fresh processes (`repeats` of them, the ratio is their median): a user runs
+either loop as a program of its own, and on glibc the allocator state that earlier work leaves behind
+changes the plain loop's speed by up to 40% (gankit's by about 10%), which made the figures of a preset
+depend on which presets had been measured before it in the same process.
 """
 from __future__ import annotations
 
 import json
+import multiprocessing
 import resource
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
@@ -22,7 +29,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from .config import Config, resolve
 from .nets import build_networks
 from .registry import LOSSES
-from .trainer import Trainer, bf16_supported
+from .trainer import Trainer, bf16_supported, pick_device
 
 
 class ReferenceLoop:
@@ -180,37 +187,61 @@ def parity_table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def measure_preset(preset: str, steps: int, rounds: int, device: str, overrides: list[str], sample_n: int) -> dict:
+    """Everything measured of one preset: steps/s of both loops, FLOPs, sampling and evaluation rates, peak memory."""
+    row = measure(preset, steps, rounds, device, overrides)
+    trainer = row.pop("trainer")
+    row.update(sampling_rates(trainer, sample_n))
+    row["peak_memory_mb"] = peak_memory_mb(trainer.device)
+    return row
+
+
+def measure_in_fresh_processes(preset: str, repeats: int, *args) -> dict:
+    """measure_preset in `repeats` new processes; medians of the rates, the median ratio and each process's ratio."""
+    runs = []
+    for _ in range(repeats):
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            runs.append(pool.submit(measure_preset, preset, *args).result())
+    row = dict(runs[0])
+    for key in ("reference_steps_per_s", "gankit_steps_per_s", "ratio", "sample_images_per_s", "eval_images_per_s",
+                "peak_memory_mb"):
+        if key in row:
+            row[key] = statistics.median(r[key] for r in runs)
+    row["process_ratios"] = [r["ratio"] for r in runs]
+    row["processes"] = runs
+    return row
+
+
 def speed(presets: list[str], steps: int, rounds: int, device: str, overrides: list[str], out: Path,
-          sample_n: int = 10000, parity_steps: int = 0, parity_seeds: int = 3) -> str:
+          sample_n: int = 10000, parity_steps: int = 0, parity_seeds: int = 3, repeats: int = 3) -> str:
+    dev = pick_device(device)  # a missing GPU is a clear error before any process starts
+    bounds = {"fp32": matmul_throughput(dev, torch.float32)}
+    if bf16_supported(dev):
+        bounds["bf16"] = matmul_throughput(dev, torch.bfloat16)
     rows = []
-    bounds = {}
     for preset in presets:
-        row = measure(preset, steps, rounds, device, overrides)
-        trainer = row.pop("trainer")
-        dev = trainer.device
-        if not bounds:
-            bounds["fp32"] = matmul_throughput(dev, torch.float32)
-            if bf16_supported(dev):
-                bounds["bf16"] = matmul_throughput(dev, torch.bfloat16)
-        bound = bounds["bf16"] if trainer.autocast is not None and "bf16" in bounds else bounds["fp32"]
+        row = measure_in_fresh_processes(preset, repeats, steps, rounds, device, overrides, sample_n)
+        bound = bounds["bf16"] if row["autocast"] == str(torch.bfloat16) and "bf16" in bounds else bounds["fp32"]
         row["bound_tflops"] = bound / 1e12
         row["reference_bound_fraction"] = row["reference_steps_per_s"] * row["reference_gflop_per_step"] * 1e9 / bounds["fp32"]
         row["gankit_bound_fraction"] = row["gankit_steps_per_s"] * row["gankit_gflop_per_step"] * 1e9 / bound
-        row.update(sampling_rates(trainer, sample_n))
-        row["peak_memory_mb"] = peak_memory_mb(dev)
         rows.append(row)
-        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items() if k != "processes"}),
+              flush=True)
     from .bench import machine
 
     lines = [f"### Training speed ({machine()})", "",
              f"matmul bound: fp32 {bounds['fp32'] / 1e12:.2f} TFLOP/s"
-             + (f", bf16 {bounds['bf16'] / 1e12:.2f} TFLOP/s" if "bf16" in bounds else "") + "", "",
-             "| preset | batch | plain loop steps/s | gankit steps/s | ratio | GFLOP/step (plain / gankit) "
-             "| bound reached (plain / gankit) | sample img/s | eval img/s | peak MB |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             + (f", bf16 {bounds['bf16'] / 1e12:.2f} TFLOP/s" if "bf16" in bounds else "")
+             + f"; each preset measured in {repeats} fresh process(es) of {rounds} alternating rounds of {steps} steps, "
+               "medians", "",
+             "| preset | batch | plain loop steps/s | gankit steps/s | ratio | ratio per process "
+             "| GFLOP/step (plain / gankit) | bound reached (plain / gankit) | sample img/s | eval img/s | peak MB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['preset']} | {r['batch_size']} | {r['reference_steps_per_s']:.1f} | {r['gankit_steps_per_s']:.1f} "
-                     f"| **{r['ratio']:.2f}x** | {r['reference_gflop_per_step']:.2f} / {r['gankit_gflop_per_step']:.2f} "
+                     f"| **{r['ratio']:.2f}x** | {', '.join(f'{v:.2f}' for v in r['process_ratios'])} "
+                     f"| {r['reference_gflop_per_step']:.2f} / {r['gankit_gflop_per_step']:.2f} "
                      f"| {100 * r['reference_bound_fraction']:.1f}% / {100 * r['gankit_bound_fraction']:.1f}% "
                      f"| {r['sample_images_per_s']:.0f} | {r.get('eval_images_per_s', float('nan')):.0f} "
                      f"| {r['peak_memory_mb']:.0f} |")
