@@ -10,8 +10,8 @@ machine's measured matmul throughput that each loop reaches.
 
 Each preset is measured in fresh processes (`repeats` of them, the ratio is their median): a user runs
 either loop as a program of its own, and on glibc the allocator state that earlier work leaves behind
-changes the plain loop's speed by up to 40% (gankit's by about 10%), which made the figures of a preset
-depend on which presets had been measured before it in the same process.
+made the plain loop up to 40% faster (gankit much less), so that in one process the figures of a preset
+depended on which presets had been measured before it.
 """
 from __future__ import annotations
 
