@@ -88,6 +88,13 @@ def start_training(out):
     return subprocess.Popen([sys.executable, "-m", "gankit", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def wait_until(condition, timeout: float = 120, poll: float = 0.05) -> None:
+    """Poll until condition() holds (or the timeout passes): start-up time varies with the machine's load."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(poll)
+
+
 def kill_and_resume(tmp_path, kills):
     out = tmp_path / "run"
     rng = random.Random(0)
@@ -95,10 +102,8 @@ def kill_and_resume(tmp_path, kills):
     for i in range(kills):
         before = list_checkpoints(out)[:1]
         proc = start_training(out)
-        deadline = time.monotonic() + 120
-        # wait until this process has trained and saved (however slow the start-up), then kill at a random moment
-        while list_checkpoints(out)[:1] == before and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # wait until this process has trained and saved, then kill at a random moment
+        wait_until(lambda: list_checkpoints(out)[:1] != before)
         time.sleep(rng.uniform(0.0, 1.0))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -120,9 +125,7 @@ def test_fifty_sigkills_in_a_row(tmp_path):
 
 def test_sigterm_finishes_the_step_and_saves(tmp_path):
     proc = start_training(tmp_path / "run")
-    deadline = time.monotonic() + 120
-    while not (tmp_path / "run" / "checkpoints").is_dir() and time.monotonic() < deadline:
-        time.sleep(0.1)  # wait until training runs (the handlers are in place), however slow the start-up
+    wait_until((tmp_path / "run" / "checkpoints").is_dir)  # training runs: the signal handlers are in place
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err.decode()[-2000:]

@@ -202,7 +202,7 @@ def measure_in_fresh_processes(preset: str, repeats: int, *args) -> dict:
     for _ in range(repeats):
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
             runs.append(pool.submit(measure_preset, preset, *args).result())
-    row = dict(runs[0])
+    row = {k: v for k, v in runs[0].items() if not k.endswith("_rounds_steps_per_s")}  # per round: in `processes`
     for key in ("reference_steps_per_s", "gankit_steps_per_s", "ratio", "sample_images_per_s", "eval_images_per_s",
                 "peak_memory_mb"):
         if key in row:
