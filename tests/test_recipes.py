@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from gankit.config import resolve
+from gankit.errors import GankitError
 from gankit.sampling import load_generator, write_samples
 from gankit.trainer import Trainer
 
@@ -23,6 +24,25 @@ def phase_names(t, steps):
 def test_n_critic_and_lazy_r1_schedules(tmp_path):
     t = trainer(tmp_path, "loss.n_critic=3", "loss.r1_gamma=1", "loss.r1_every=2")
     assert phase_names(t, 4) == [["D", "Dreg"], ["D"], ["D", "Dreg", "G"], ["D"]]
+
+
+def test_g_steps_repeat_the_g_phase_with_fresh_noise(tmp_path):
+    t = trainer(tmp_path, "loss.g_steps=2")
+    assert phase_names(t, 2) == [["D", "G", "G"], ["D", "G", "G"]]
+    G = t.recipe.nets["G"]
+    before = [p.detach().clone() for p in G.parameters()]
+    calls = []
+    G.register_forward_hook(lambda module, args, out: calls.append(args[0].clone()))
+    t.train_step()
+    assert len(calls) == 2  # the D phase's fakes serve the first G phase; the second draws its own
+    assert not torch.equal(calls[0], calls[1])
+    assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters()))
+
+
+@pytest.mark.parametrize("key", ["n_critic", "g_steps", "r1_every"])
+def test_step_counts_below_one_are_refused(tmp_path, key):
+    with pytest.raises(GankitError, match=f"loss.{key} must be at least 1, got 0"):
+        trainer(tmp_path, f"loss.{key}=0")
 
 
 @pytest.mark.parametrize("extra", [

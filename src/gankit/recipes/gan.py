@@ -1,7 +1,7 @@
 """The `gan` recipe: GANs on images (or 2-D points), unconditional or class-conditional, any loss and penalty.
 
 Phases per step: D (adversarial loss on real images and detached fakes, plus gradient penalty or R1),
-Dreg (lazy R1, every r1_every steps), and G (every n_critic steps). With `reuse_fakes` the G phase
+Dreg (lazy R1, every r1_every steps), and G (every n_critic steps, g_steps times in a row). With `reuse_fakes` the G phase
 back-propagates through the fakes its step's D phase made (one G forward per step, as pytorch/examples'
 DCGAN does); without it the G phase draws fresh noise, as the tutorial's Keras loop does.
 Conditional: 'projection' feeds labels to G (class-conditional BatchNorm) and D (projection); 'acgan' feeds
@@ -60,7 +60,7 @@ class GANRecipe(Recipe):
         if self.lazy_r1 and step % self.cfg.r1_every == 0:
             phases.append(self.D_reg)
         if g_step:
-            phases.append(self.G_phase)
+            phases += [self.G_phase] * self.cfg.g_steps  # after the first, each G phase draws fresh noise
         return phases
 
     # ------------------------------------------------------------ pieces
@@ -165,6 +165,9 @@ class GANRecipe(Recipe):
 @RECIPES.register("gan", "GANs on images or points: any loss, penalties, n_critic, DiffAugment, PacGAN packing, "
                           "unconditional or conditional")
 def build_gan(cfg: Config, data) -> GANRecipe:
+    for key in ("n_critic", "g_steps", "r1_every"):
+        if getattr(cfg.loss, key) < 1:
+            raise GankitError(f"loss.{key} must be at least 1, got {getattr(cfg.loss, key)}")
     if cfg.model.pack > 1:
         if cfg.train.batch_size % cfg.model.pack:
             raise GankitError(f"train.batch_size ({cfg.train.batch_size}) must be a multiple of model.pack ({cfg.model.pack})")
