@@ -20,7 +20,7 @@ SUITES = {
     "mnist": ["mnist-dcgan", "mnist-wgan", "mnist-wgan-gp", "mnist-lsgan", "mnist-hinge-sn", "mnist-cgan",
               "mnist-acgan", "seed-mlp"],
     "toy": ["toy-ring", "toy-grid", "toy-ring-gan", "toy-grid-gan"],
-    "stacked": ["stacked-mnist", "stacked-mnist-nopack"],
+    "stacked": ["stacked-mnist", "stacked-mnist-bn", "stacked-mnist-pack"],
 }
 COLUMNS = {
     "mnist": ["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "label_accuracy"],
