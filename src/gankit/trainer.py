@@ -173,6 +173,10 @@ class Trainer:
         if t.batch_size % self.dist.world:
             raise GankitError(f"train.batch_size ({t.batch_size}) must be a multiple of the number of processes "
                               f"({self.dist.world}): it is the global batch, split evenly")
+        for key in ("log_every", "sample_every", "ckpt_every"):
+            if getattr(t, key) < 1:
+                raise GankitError(f"train.{key} must be at least 1 step, got {getattr(t, key)} "
+                                  f"(a value above train.steps means never during the run)")
         if t.threads:
             torch.set_num_threads(t.threads)
         self.device = pick_device(t.device)
