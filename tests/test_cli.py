@@ -72,6 +72,10 @@ def test_list_names_every_component(capsys):
     for name in ("seed-mlp", "mnist-dcgan", "mlp", "dcgan", "minimax", "non-saturating", "mnist", "folder",
                  "fashion-mnist", "gan"):
         assert name in out
+    # preset descriptions start in one column, however long the names
+    presets = out.split("\nnetworks")[0].splitlines()
+    starts = {line.index("Stacked MNIST") for line in presets if line.startswith("  stacked-mnist")}
+    assert len(starts) == 1
 
 
 def test_doctor_trains_and_gives_a_verdict(tmp_path, capsys):

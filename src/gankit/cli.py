@@ -256,9 +256,10 @@ def cmd_list(args) -> int:
     from .config import preset_delta, preset_names
 
     print("presets (gankit train PRESET):")
+    width = max(16, *(len(name) for name in preset_names()))
     for name in preset_names():
         description = " ".join(str(preset_delta(name).get("description", "")).split())
-        print(f"  {name:16s} {description}")
+        print(f"  {name:{width}s} {description}")
     for title, registry, key in (("networks", NETWORKS, "model.net"), ("losses", LOSSES, "loss.name"),
                                  ("datasets", DATASETS, "data.name"), ("recipes", RECIPES, "recipe"),
                                  ("feature extractors", EXTRACTORS, "eval.extractor")):
