@@ -1,9 +1,9 @@
 """The `gan` recipe: GANs on images (or 2-D points), unconditional or class-conditional, any loss and penalty.
 
 Phases per step: D (adversarial loss on real images and detached fakes, plus gradient penalty or R1),
-Dreg (lazy R1, every r1_every steps), and G (every n_critic steps, g_steps times in a row). With `reuse_fakes` the G phase
-back-propagates through the fakes its step's D phase made (one G forward per step, as pytorch/examples'
-DCGAN does); without it the G phase draws fresh noise, as the tutorial's Keras loop does.
+Dreg (lazy R1, every r1_every steps), and G (every n_critic steps, g_steps times in a row). With
+`reuse_fakes` the first G phase back-propagates through the fakes its step's D phase made (one G forward per
+step, as pytorch/examples' DCGAN does); other G phases draw fresh noise, as the tutorial's Keras loop does.
 Conditional: 'projection' feeds labels to G (class-conditional BatchNorm) and D (projection); 'acgan' feeds
 them to G and trains D to classify (Odena et al. 2017). Fakes get labels drawn uniformly.
 """
@@ -60,7 +60,7 @@ class GANRecipe(Recipe):
         if self.lazy_r1 and step % self.cfg.r1_every == 0:
             phases.append(self.D_reg)
         if g_step:
-            phases += [self.G_phase] * self.cfg.g_steps  # after the first, each G phase draws fresh noise
+            phases += [self.G_phase] * self.cfg.g_steps
         return phases
 
     # ------------------------------------------------------------ pieces
