@@ -39,6 +39,22 @@ def test_g_steps_repeat_the_g_phase_with_fresh_noise(tmp_path):
     assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters()))
 
 
+@pytest.mark.parametrize("n_critic", [1, 3])
+def test_critic_bursts_follow_the_wgan_papers_loop(tmp_path, n_critic):
+    t = trainer(tmp_path, f"loss.n_critic={n_critic}", "loss.critic_burst=7")
+    expected, step = [], 0  # the paper's loop: Diters D steps, then one G step
+    for g in range(1600):
+        step += 7 if g < 25 or g % 500 == 0 else n_critic
+        expected.append(step - 1)
+    g_steps = [s for s in range(expected[-1] + 1) if t.recipe.schedule(s)[-1].name == "G"]
+    assert g_steps == expected
+
+
+def test_negative_critic_bursts_are_refused(tmp_path):
+    with pytest.raises(GankitError, match="loss.critic_burst must be 0 \\(off\\) or more, got -1"):
+        trainer(tmp_path, "loss.critic_burst=-1")
+
+
 @pytest.mark.parametrize("key", ["n_critic", "g_steps", "r1_every"])
 def test_step_counts_below_one_are_refused(tmp_path, key):
     with pytest.raises(GankitError, match=f"loss.{key} must be at least 1, got 0"):

@@ -56,6 +56,7 @@ class LossConfig:
     r1_every: int = 1              # lazy R1: apply every N steps, scaled by N
     clip: float = 0.0              # clip D's weights to [-clip, clip] after each D step (original WGAN; 0 = off)
     n_critic: int = 1              # D steps per G step
+    critic_burst: int = 0          # D steps per G step for the first 25 G steps and every 500th (WGAN: 100; 0 = off)
     g_steps: int = 1               # G steps per G phase (PacGAN's DCGAN code runs 2, so that D does not win)
     augment: str = ""              # DiffAugment policy for every image D sees, e.g. "color,translation,cutout"
     acgan_weight: float = 1.0      # weight of the auxiliary classification loss (model.conditional=acgan)

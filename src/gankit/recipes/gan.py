@@ -23,6 +23,8 @@ from ..nets import build_networks
 from ..registry import LOSSES, RECIPES
 from .base import Phase, Recipe, StepContext
 
+BURST_FIRST, BURST_EVERY = 25, 500  # critic bursts: for the first 25 G steps and every 500th (WGAN's Diters)
+
 
 class GANRecipe(Recipe):
     def __init__(self, G: nn.Module, D: nn.Module, loss: AdversarialLoss, cfg: LossConfig, reuse_fakes: bool,
@@ -54,8 +56,22 @@ class GANRecipe(Recipe):
     def D(self) -> nn.Module:
         return self.nets["D"]
 
+    def _g_trains_after(self, step: int) -> bool:
+        """Whether `step` ends a block of D steps, so that G trains in it (n_critic D steps per block; with
+        critic_burst, blocks of that many for the first 25 G steps and every 500th, as the WGAN paper does)."""
+        n, burst = self.cfg.n_critic, self.cfg.critic_burst
+        if not burst:
+            return (step + 1) % n == 0
+        if step < BURST_FIRST * burst:
+            return (step + 1) % burst == 0
+        step -= BURST_FIRST * burst
+        if step < (BURST_EVERY - BURST_FIRST) * n:  # ordinary blocks up to G step 500
+            return (step + 1) % n == 0
+        step = (step - (BURST_EVERY - BURST_FIRST) * n) % (burst + (BURST_EVERY - 1) * n)  # a burst, 499 blocks
+        return step == burst - 1 if step < burst else (step - burst + 1) % n == 0
+
     def schedule(self, step: int) -> list[Phase]:
-        g_step = (step + 1) % self.cfg.n_critic == 0
+        g_step = self._g_trains_after(step)
         phases = [self.D_then_G if g_step else self.D_only]
         if self.lazy_r1 and step % self.cfg.r1_every == 0:
             phases.append(self.D_reg)
@@ -168,6 +184,8 @@ def build_gan(cfg: Config, data) -> GANRecipe:
     for key in ("n_critic", "g_steps", "r1_every"):
         if getattr(cfg.loss, key) < 1:
             raise GankitError(f"loss.{key} must be at least 1, got {getattr(cfg.loss, key)}")
+    if cfg.loss.critic_burst < 0:
+        raise GankitError(f"loss.critic_burst must be 0 (off) or more, got {cfg.loss.critic_burst}")
     if cfg.model.pack > 1:
         if cfg.train.batch_size % cfg.model.pack:
             raise GankitError(f"train.batch_size ({cfg.train.batch_size}) must be a multiple of model.pack ({cfg.model.pack})")
