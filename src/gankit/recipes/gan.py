@@ -1,9 +1,10 @@
 """The `gan` recipe: GANs on images (or 2-D points), unconditional or class-conditional, any loss and penalty.
 
 Phases per step: D (adversarial loss on real images and detached fakes, plus gradient penalty or R1),
-Dreg (lazy R1, every r1_every steps), and G (every n_critic steps, g_steps times in a row). With
-`reuse_fakes` the first G phase back-propagates through the fakes its step's D phase made (one G forward per
-step, as pytorch/examples' DCGAN does); other G phases draw fresh noise, as the tutorial's Keras loop does.
+Dreg (lazy R1, every r1_every steps), and G (every n_critic steps, or after a critic burst; g_steps times
+in a row). With `reuse_fakes` the first G phase back-propagates through the fakes its step's D phase made
+(one G forward per step, as pytorch/examples' DCGAN does); other G phases draw fresh noise, as the
+tutorial's Keras loop does.
 Conditional: 'projection' feeds labels to G (class-conditional BatchNorm) and D (projection); 'acgan' feeds
 them to G and trains D to classify (Odena et al. 2017). Fakes get labels drawn uniformly.
 """
