@@ -91,9 +91,9 @@ def main() -> None:
     while pending or running:
         while pending and len(running) < args.jobs:
             name, overrides = pending.pop(0)
-            log = open(args.out / f"{name}.log", "w")
-            running.append(subprocess.Popen(command(args.preset, name, overrides, args), stdout=log,
-                                            stderr=subprocess.STDOUT, env=env))
+            with open(args.out / f"{name}.log", "w") as log:  # the child keeps its own handle
+                running.append(subprocess.Popen(command(args.preset, name, overrides, args), stdout=log,
+                                                stderr=subprocess.STDOUT, env=env))
         time.sleep(1)
         running = [p for p in running if p.poll() is None]
     print(report(args.preset, variants, args))
