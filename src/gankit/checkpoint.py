@@ -4,7 +4,9 @@ training state  `checkpoints/step-NNNNNNNN.pt`, the last K kept: nets, optimizer
                 state, data order, fixed sample inputs, the resolved config and a format version. Plain
                 tensors and containers only, loaded with torch.load(weights_only=True), which refuses to
                 run pickled code.
-generator export `generator.safetensors` + `generator.json`: G's weights and what is needed to rebuild it.
+generator export `generator.safetensors` + `generator.json`: the weights of the nets the recipe exports (keys
+                prefixed with the net's name, `G.`), and what is needed to rebuild the pipeline: the recipe, the
+                config, the data's fields and class names.
 Files are written atomically (temporary file, fsync, rename) so a crash never leaves a half-written file.
 """
 from __future__ import annotations
@@ -21,7 +23,8 @@ from safetensors.torch import load_file, save_file
 
 from .errors import GankitError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: EMA state per averaged net; configs with component sections (1 is migrated on load)
+EXPORT_FORMAT = 2   # 2: weights prefixed by net name, `nets` and `fields` in the JSON (1: G only, `image_shape`)
 CHECKPOINT_DIR = "checkpoints"
 EXPORT_WEIGHTS = "generator.safetensors"
 EXPORT_META = "generator.json"
@@ -101,15 +104,18 @@ def load_state(path: Path) -> dict[str, Any]:
         raise GankitError(f"checkpoint {path} is not a gankit training state")
     if state["format"] > FORMAT_VERSION:
         raise GankitError(f"checkpoint {path} has format {state['format']}; this gankit reads up to {FORMAT_VERSION}")
+    if state["format"] < 2:  # format 1 kept one EMA, of the gan recipe's G (its config is migrated on reading)
+        state["ema"] = {"G": state["ema"]} if "ema" in state else {}
     return state
 
 
-def save_generator(folder: Path, G: torch.nn.Module, meta: dict[str, Any], stem: str = "generator") -> Path:
-    """Write STEM.safetensors (weights) and STEM.json (config, image shape, step) into `folder`."""
-    weights = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
+def save_generator(folder: Path, nets: dict[str, torch.nn.Module], meta: dict[str, Any], stem: str = "generator") -> Path:
+    """Write STEM.safetensors (the nets' weights, keys `NAME.param`) and STEM.json (meta) into `folder`."""
+    weights = {f"{name}.{k}": v.detach().cpu().contiguous() for name, net in nets.items()
+               for k, v in net.state_dict().items()}
     atomic_write(folder / f"{stem}.safetensors", lambda tmp: save_file(weights, str(tmp)))
-    atomic_write(folder / f"{stem}.json",
-                 lambda tmp: tmp.write_text(json.dumps({"format": FORMAT_VERSION, **meta}, indent=2)))
+    atomic_write(folder / f"{stem}.json", lambda tmp: tmp.write_text(
+        json.dumps({"format": EXPORT_FORMAT, "nets": list(nets), **meta}, indent=2)))
     return folder / f"{stem}.safetensors"
 
 

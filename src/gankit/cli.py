@@ -182,8 +182,8 @@ def cmd_train(args) -> int:
         if result.checkpoint is not None:
             print(f"the last good checkpoint is {result.checkpoint}", file=sys.stderr)
         return 1
-    if result.metrics is not None:
-        from .metrics.evaluate import format_table
+    if result.metrics is not None and "card" in result.metrics and "reference" in result.metrics["card"]:
+        from .report import format_table
 
         print(format_table(result.metrics))
     if result.interrupted:
@@ -221,8 +221,40 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def load_target(target: str | Path, n: int, seed: int):
+    """A run folder, generator export, .npz of images or image folder -> (uint8 [N, C, H, W], description)."""
+    import numpy as np
+    import torch
+
+    from .checkpoint import EXPORT_META
+    from .config import DataConfig
+    from .data import load_data
+    from .sampling import load_generator
+
+    path = Path(target)
+    if not path.exists():
+        raise GankitError(f"evaluation target {path} does not exist")
+    if path.suffix in (".safetensors", ".json") or (path.is_dir() and (path / EXPORT_META).is_file()):
+        generator = load_generator(path)
+        return generator.sample(n, seed=seed), f"generator {path} (step {generator.meta.get('step')})"
+    if path.suffix == ".npz":
+        try:
+            with np.load(path) as f:
+                images = f["images"]
+        except (KeyError, OSError, ValueError) as err:
+            raise GankitError(f"{path} has no readable 'images' array ({err})") from None
+        if images.dtype != np.uint8 or images.ndim != 4:
+            raise GankitError(f"{path}: 'images' must be uint8 (N, H, W, C), got {images.dtype} {images.shape}")
+        return torch.from_numpy(images[:n]).permute(0, 3, 1, 2).contiguous(), f"images file {path}"
+    if path.is_dir():
+        data = load_data(DataConfig(name="folder", path=str(path), resolution=28, channels=1, limit=n))
+        return data.images, f"image folder {path}"
+    raise GankitError(f"cannot evaluate {path}: give a run folder, a generator export, a .npz or an image folder")
+
+
 def cmd_eval(args) -> int:
-    from .metrics.evaluate import evaluate_images, format_table, load_target
+    from .metrics.evaluate import evaluate_images
+    from .report import format_table
 
     images, source = load_target(args.target, args.n, args.seed)
     result = evaluate_images(images, ref=args.ref, extractor=args.extractor, seed=args.seed, source=source)
@@ -239,12 +271,12 @@ def cmd_export(args) -> int:
 
 def cmd_bench(args) -> int:
     if args.kind == "speed":
-        from .speed import speed
+        from .bench.speed import speed
 
         print(speed(args.preset, args.steps, args.rounds, args.device, args.overrides, Path(args.out),
                     parity_steps=args.parity_steps, parity_seeds=args.parity_seeds, repeats=args.repeats))
         return 0
-    from .bench import quality
+    from .bench.quality import quality
 
     print(quality(args.suite, args.seeds, args.minutes, Path(args.out), Path(args.runs), args.presets, args.overrides))
     return 0

@@ -2,6 +2,12 @@
 
 A config is resolved as   defaults  <-  preset file  <-  --set key=value ...   and every key and type is
 checked on the way: an unknown key or a wrong type is a one-line error listing what is valid.
+
+The config follows the components. Four sections are always there (`data`, `optim`, `train`, `eval`); the
+recipe named by `recipe` brings its own section (`gan:` for the gan recipe) and names the network families
+it builds, each with a section of its own (`dcgan:`, `mlp:`, ...); the recipe's optimizers are keyed by name
+under `optim` (`optim.G.lr`, `optim.D.beta1`). A section of a component that the config does not use is an
+error, so that a setting never silently does nothing.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import yaml
 from .errors import GankitError
 
 DEFAULT_PRESET = "mnist-dcgan"
+DEFAULT_RECIPE = "gan"
 
 
 @dataclass
@@ -29,48 +36,34 @@ class DataConfig:
     limit: int = 0             # keep only the first N examples (0 = all), for quick runs and tests
     mirror: str = ""           # base URL to download IDX files from ("" = the dataset's default)
     strict: bool = False       # folder: refuse unreadable files instead of skipping them with a count
+    crop: int = 0              # paired data: random square crops of this side per sample (0 = whole images)
 
 
 @dataclass
-class ModelConfig:
-    net: str = "dcgan"                                              # network registry name
-    z_dim: int = 100                                                # latent size
-    g_width: int = 64                                               # dcgan: channels of G's last hidden layer
-    d_width: int = 64                                               # dcgan: channels of D's first layer
-    g_hidden: list[int] = field(default_factory=lambda: [256, 512, 1024])  # mlp: G hidden sizes
-    d_hidden: list[int] = field(default_factory=lambda: [512, 256])         # mlp: D hidden sizes
-    g_norm: str = "batch"                                           # batch | none
-    d_norm: str = "batch"                                           # batch | none
-    leak: float = 0.2                                               # LeakyReLU slope
-    conditional: str = "none"                                       # none | projection (cBN G + projection D) | acgan
-    g_spectral_norm: bool = False                                   # spectral normalisation on G's layers
-    d_spectral_norm: bool = False                                   # spectral normalisation on D's layers
-    pack: int = 1                                                   # PacGAN: D judges this many samples jointly
+class OptimGroup:
+    """One optimizer of the recipe (`optim.G`, `optim.D`, ...)."""
 
-
-@dataclass
-class LossConfig:
-    name: str = "non-saturating"   # loss registry name (`gankit list`)
-    gp_weight: float = 0.0         # WGAN-GP gradient penalty weight lambda (10 in the paper; 0 = off)
-    r1_gamma: float = 0.0          # R1 penalty weight gamma: adds gamma/2 E||grad D(x)||^2 (0 = off)
-    r1_every: int = 1              # lazy R1: apply every N steps, scaled by N
-    clip: float = 0.0              # clip D's weights to [-clip, clip] after each D step (original WGAN; 0 = off)
-    n_critic: int = 1              # D steps per G step
-    critic_burst: int = 0          # D steps per G step for the first 25 G steps and every 500th (WGAN: 100; 0 = off)
-    g_steps: int = 1               # G steps per G phase (PacGAN's DCGAN code runs 2, so that D does not win)
-    augment: str = ""              # DiffAugment policy for every image D sees, e.g. "color,translation,cutout"
-    acgan_weight: float = 1.0      # weight of the auxiliary classification loss (model.conditional=acgan)
+    lr: float = 2e-4
+    beta1: float = 0.5         # Adam's betas (RMSprop ignores them)
+    beta2: float = 0.999
 
 
 @dataclass
 class OptimConfig:
-    name: str = "adam"         # adam | rmsprop (the original WGAN's optimizer)
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
+    name: str = "adam"         # adam | rmsprop (the original WGAN's optimizer), for every optimizer
     fused: bool = True         # one fused kernel per optimizer step where torch has it (else multi-tensor)
     decay_from: float = 1.0    # from this fraction of train.steps, learning rates fall linearly to 0 (1 = never)
+    groups: dict[str, OptimGroup] = field(default_factory=dict)  # the recipe's optimizers by name: optim.G.lr
+
+    def __getattr__(self, name: str) -> OptimGroup:
+        groups = self.__dict__.get("groups", {})
+        if name in groups:
+            return groups[name]
+        raise AttributeError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        fixed = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "groups"}
+        return {**fixed, **{name: dataclasses.asdict(group) for name, group in self.groups.items()}}
 
 
 @dataclass
@@ -79,7 +72,6 @@ class TrainConfig:
     steps: int = 3000          # stop after this many steps ...
     minutes: float = 0.0       # ... or after this many minutes of training, whichever comes first (0 = no limit)
     seed: int = 0
-    reuse_fakes: bool = True   # the G step reuses the D step's fakes instead of drawing new ones
     device: str = "auto"       # auto | cpu | cuda
     precision: str = "fp32"    # fp32 | bf16 (autocast; falls back to fp32 where unsupported) | auto
     channels_last: bool = False  # NHWC memory layout for convolutional nets (pays on GPUs)
@@ -90,38 +82,147 @@ class TrainConfig:
     ckpt_every: int = 1000     # steps per training-state checkpoint
     keep_checkpoints: int = 3  # how many of the newest checkpoints to keep
     on_nan: str = "stop"       # NaN/Inf in losses or weights: stop | rollback (to the last checkpoint, half the lr)
-    n_samples: int = 64        # images in the fixed-noise sample grid
-    ema_halflife_kimg: float = 0.0  # generator EMA half-life in thousands of images (0 = no EMA)
+    n_samples: int = 64        # samples in the fixed-input sample grid
+    ema_halflife_kimg: float = 0.0  # EMA half-life of the recipe's averaged nets (G), thousands of images (0 = none)
     ema_rampup: float = 0.05   # half-life at most this x images seen (0 = no ramp-up)
 
 
 @dataclass
 class EvalConfig:
+    protocol: str = "auto"     # how runs are measured (`gankit list`); auto: the one the dataset and recipe call for
     extractor: str = "auto"    # feature extractor (`gankit list`); auto: mnist for MNIST data, none otherwise
     ref: str = "auto"          # reference data; auto: mnist-test for MNIST data
-    every: int = 1000          # steps between cheap FIDs logged to stats.jsonl (0 = never)
-    n_cheap: int = 2000        # samples per cheap FID
+    every: int = 1000          # steps between cheap scores logged to stats.jsonl (0 = never)
+    n_cheap: int = 2000        # samples per cheap score
     n_final: int = 10000       # samples for the metrics at the end of training (0 = skip)
     seed: int = 0              # sampling seed of every evaluation
 
 
+FIXED_SECTIONS = {"data": DataConfig, "optim": OptimConfig, "train": TrainConfig, "eval": EvalConfig}
+
+
 @dataclass
 class Config:
+    """A resolved config. `cfg.train.steps` for the fixed sections; `cfg.gan.loss`, `cfg.dcgan.g_width` for the
+    sections of the recipe and its networks (`cfg.options` is the recipe's own)."""
+
     preset: str = ""
     description: str = ""
-    recipe: str = "gan"
+    recipe: str = DEFAULT_RECIPE
     data: DataConfig = field(default_factory=DataConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    parts: dict[str, Any] = field(default_factory=dict)  # section name -> typed options of the recipe and its nets
+
+    def __getattr__(self, name: str) -> Any:
+        parts = self.__dict__.get("parts", {})
+        if name in parts:
+            return parts[name]
+        raise AttributeError(name)
+
+    @property
+    def options(self) -> Any:
+        """The recipe's own options section."""
+        return self.parts[self.recipe]
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {"preset": self.preset, "description": self.description, "recipe": self.recipe,
+                "data": dataclasses.asdict(self.data),
+                **{name: dataclasses.asdict(part) for name, part in self.parts.items()},
+                "optim": self.optim.to_dict(), "train": dataclasses.asdict(self.train),
+                "eval": dataclasses.asdict(self.eval)}
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+# ---------------------------------------------------------------- the sections a config uses
+
+
+def _components():
+    """The recipe and network registries, filled (their modules import this one, so import them late)."""
+    from . import nets, recipes  # noqa: F401  (registers the components)
+    from .registry import NETWORKS, RECIPES
+
+    return RECIPES, NETWORKS
+
+
+def component_sections(data: dict) -> tuple[str, dict[str, type], dict[str, OptimGroup]]:
+    """(recipe name, section name -> options class, optimizer name -> default group) for a (partial) config dict.
+
+    The recipe section is read from `data` (over its defaults) to learn which network families it builds.
+    """
+    RECIPES, _ = _components()
+    recipe = data.get("recipe", DEFAULT_RECIPE)
+    if not isinstance(recipe, str):
+        raise GankitError(f"config key 'recipe' expects str, got {recipe!r}")
+    cls = RECIPES.get(recipe)
+    own = data.get(recipe, {})
+    options = _build(cls.Options, _merge(dataclasses.asdict(cls.Options()), own if isinstance(own, dict) else {}),
+                     f"{recipe}.")
+    sections = {recipe: cls.Options, **cls.sections(options)}
+    return recipe, sections, dict(cls.OPTIMIZERS)
+
+
+def default_dict(data: dict | None = None) -> dict:
+    """The full default config as a dict, with the sections of the components that `data` selects."""
+    recipe, sections, groups = component_sections(data or {})
+    optim = OptimConfig(groups={name: dataclasses.replace(group) for name, group in groups.items()})
+    out = Config(recipe=recipe, optim=optim).to_dict()
+    parts = {name: dataclasses.asdict(cls()) for name, cls in sections.items()}
+    return {k: out[k] for k in ("preset", "description", "recipe", "data")} | parts | {
+        k: out[k] for k in ("optim", "train", "eval")}
+
+
+# Keys of the configs before sections followed components (gankit 0.1 run folders, exports and presets).
+MOVED = {"model.net": "gan.net", "model.z_dim": "gan.z_dim", "model.conditional": "gan.conditional",
+         "model.pack": "gan.pack", "loss.name": "gan.loss", "train.reuse_fakes": "gan.reuse_fakes",
+         "optim.lr_g": "optim.G.lr", "optim.lr_d": "optim.D.lr", "optim.beta1": "optim.G.beta1 and optim.D.beta1",
+         "optim.beta2": "optim.G.beta2 and optim.D.beta2"}
+MOVED_TO_NET = ("g_width", "d_width", "g_hidden", "d_hidden", "g_norm", "d_norm", "leak", "g_spectral_norm",
+                "d_spectral_norm")
+
+
+def moved_hint(key: str) -> str:
+    if key in MOVED:
+        return f" (it moved: now {MOVED[key]})"
+    section, _, name = key.partition(".")
+    if section == "loss":
+        return f" (it moved: now gan.{name})"
+    if section == "model" and name in MOVED_TO_NET:
+        return f" (it moved into the network's own section, e.g. dcgan.{name} or mlp.{name})"
+    return ""
+
+
+def migrate_legacy(data: dict) -> dict:
+    """A whole config saved before sections followed components (top-level `model` and `loss`) in today's keys."""
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    model, loss = data.pop("model", {}), data.pop("loss", {})
+    optim, train = data.setdefault("optim", {}), data.setdefault("train", {})
+    gan = {"loss": loss.pop("name", "non-saturating"), **loss}
+    for key in ("net", "z_dim", "conditional", "pack"):
+        if key in model:
+            gan[key] = model.pop(key)
+    if "reuse_fakes" in train:
+        gan["reuse_fakes"] = train.pop("reuse_fakes")
+    net = gan.get("net", "dcgan")
+    _, networks = _components()
+    allowed = {f.name for f in dataclasses.fields(networks.options(net))}
+    data["gan"] = gan
+    data[net] = {k: v for k, v in model.items() if k in allowed}
+    for name, lr_key in (("G", "lr_g"), ("D", "lr_d")):
+        group = {key: optim[key] for key in ("beta1", "beta2") if key in optim}
+        if lr_key in optim:
+            group["lr"] = optim[lr_key]
+        optim[name] = group
+    for key in ("lr_g", "lr_d", "beta1", "beta2"):
+        optim.pop(key, None)
+    return data
+
+
+def is_legacy(data: dict) -> bool:
+    return isinstance(data.get("model"), dict) and isinstance(data.get("loss"), dict)
 
 
 # ---------------------------------------------------------------- strict building
@@ -165,20 +266,29 @@ def _coerce(value: Any, typ: Any, key: str) -> Any:
     raise TypeError(f"unsupported config type {typ} for {key}")
 
 
-def _build(cls: type, data: Any, where: str = "") -> Any:
+def _unknown(key: str, valid: list[str]) -> GankitError:
+    return GankitError(f"unknown config key '{key}'{moved_hint(key)}; valid keys: {', '.join(valid)}")
+
+
+def _build(cls: type, data: Any, where: str = "", groups: dict[str, OptimGroup] | None = None) -> Any:
+    """A typed section from a dict. `groups` names the optimizers an OptimConfig holds as subsections."""
     if not isinstance(data, dict):
         raise GankitError(f"config section '{where.rstrip('.') or '<root>'}' must be a mapping, got {data!r}")
     hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    kwargs = {}
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "groups"]
+    kwargs: dict[str, Any] = {}
+    if groups is not None:
+        kwargs["groups"] = {}
+        names += list(groups)
     for key, value in data.items():
         if key not in names:
-            raise GankitError(f"unknown config key '{where}{key}'; valid keys: {', '.join(where + n for n in names)}")
-        typ = hints[key]
-        if dataclasses.is_dataclass(typ):
-            kwargs[key] = _build(typ, value, f"{where}{key}.")
+            raise _unknown(where + key, [where + n for n in names])
+        if groups is not None and key in groups:
+            kwargs["groups"][key] = _build(OptimGroup, value, f"{where}{key}.")
+        elif dataclasses.is_dataclass(hints[key]):
+            kwargs[key] = _build(hints[key], value, f"{where}{key}.")
         else:
-            kwargs[key] = _coerce(value, typ, where + key)
+            kwargs[key] = _coerce(value, hints[key], where + key)
     return cls(**kwargs)
 
 
@@ -194,7 +304,31 @@ def _merge(base: dict, delta: dict) -> dict:
 
 def config_from_dict(data: dict) -> Config:
     """Strictly build a Config from a (possibly partial) nested dict over the typed defaults."""
-    return _build(Config, _merge(Config().to_dict(), data))
+    if not isinstance(data, dict):
+        raise GankitError(f"a config must be a mapping, got {data!r}")
+    if is_legacy(data):
+        data = migrate_legacy(data)
+    recipe, sections, groups = component_sections(data)
+    merged = _merge(default_dict(data), data)
+    valid = list(merged)
+    for key in data:
+        if key not in default_dict(data):
+            raise _section_not_used(key, recipe, sections) if _is_component(key) else _unknown(key, valid)
+    fixed = {name: _build(cls, merged[name], f"{name}.", groups if cls is OptimConfig else None)
+             for name, cls in FIXED_SECTIONS.items()}
+    parts = {name: _build(cls, merged[name], f"{name}.") for name, cls in sections.items()}
+    return Config(preset=_coerce(merged["preset"], str, "preset"),
+                  description=_coerce(merged["description"], str, "description"), recipe=recipe, parts=parts, **fixed)
+
+
+def _is_component(name: str) -> bool:
+    RECIPES, NETWORKS = _components()
+    return name in RECIPES or name in NETWORKS
+
+
+def _section_not_used(name: str, recipe: str, sections: dict[str, type]) -> GankitError:
+    return GankitError(f"config section '{name}' is not used by this config (recipe {recipe}, sections "
+                       f"{', '.join(sections)}); choose it first (e.g. --set {recipe}.net={name}) or drop it")
 
 
 # ---------------------------------------------------------------- presets and overrides
@@ -247,31 +381,52 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
+def _set(data: dict, path: list[str], value: Any) -> dict:
+    """`data` with the key at `path` set; the key must exist in the config that `data` selects."""
+    tree = _merge(default_dict(data), data)
+    node, out = tree, _merge({}, data)
+    target = out
+    for i, part in enumerate(path):
+        known = node if isinstance(node, dict) else {}
+        if part not in known:
+            where = ".".join(path[:i])
+            if not where and _is_component(part):
+                recipe, sections, _ = component_sections(data)
+                raise _section_not_used(part, recipe, sections)
+            raise _unknown(".".join(path), [(where + "." if where else "") + k for k in known])
+        if i == len(path) - 1:
+            if isinstance(node[part], dict):
+                raise GankitError(f"config key '{'.'.join(path)}' is a section; set one of its keys")
+            target[part] = value
+        else:
+            node = node[part]
+            target = target.setdefault(part, {})
+    return out
+
+
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """`data` with each KEY=VALUE set. A key of a section that another override brings in (`gan.net=mlp` then
+    `mlp.g_hidden=...`) may come in either order."""
     data = _merge({}, data)
-    for text in overrides:
-        path, value = parse_override(text)
-        node = data
-        for i, part in enumerate(path):
-            known = node if isinstance(node, dict) else {}
-            if part not in known:
-                where = ".".join(path[:i])
-                valid = ", ".join((where + "." if where else "") + k for k in known)
-                raise GankitError(f"unknown config key '{'.'.join(path)}'; valid keys: {valid}")
-            if i == len(path) - 1:
-                if isinstance(node[part], dict):
-                    raise GankitError(f"config key '{'.'.join(path)}' is a section; set one of its keys")
-                node[part] = value
-            else:
-                node = node[part]
+    pending = [parse_override(text) for text in overrides]
+    for attempt in range(2):
+        failed = []
+        for path, value in pending:
+            try:
+                data = _set(data, path, value)
+            except GankitError:
+                if attempt:
+                    raise
+                failed.append((path, value))
+        pending = failed
     return data
 
 
 def resolve(preset: str | None = None, overrides: list[str] = ()) -> Config:
     """defaults <- preset <- overrides, strictly checked."""
-    merged = _merge(Config().to_dict(), preset_delta(preset or DEFAULT_PRESET))
-    config_from_dict(merged)  # report preset errors before override errors
-    return config_from_dict(apply_overrides(merged, list(overrides)))
+    delta = preset_delta(preset or DEFAULT_PRESET)
+    config_from_dict(delta)  # report preset errors before override errors
+    return config_from_dict(apply_overrides(delta, list(overrides)))
 
 
 def load_config_file(path: str | Path) -> Config:

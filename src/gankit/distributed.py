@@ -37,11 +37,11 @@ class Dist:
         share = len(full) // self.world
         return full[self.rank * share:(self.rank + 1) * share]
 
-    def all_reduce_grads(self, module: torch.nn.Module) -> None:
-        """Average the gradients of `module` across processes, in one flat all-reduce."""
+    def all_reduce_grads(self, params: list[torch.Tensor]) -> None:
+        """Average the gradients of `params` across processes, in one flat all-reduce."""
         if not self.active:
             return
-        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        grads = [p.grad for p in params if p.grad is not None]
         if not grads:
             return
         flat = _flatten_dense_tensors(grads)

@@ -8,42 +8,42 @@ import torch
 import torch.nn as nn
 
 from .checkpoint import find_export
+from .draws import Draws
 from .errors import GankitError
 from .sampling import load_generator
 
 FORMATS = ("onnx", "safetensors")
 
 
-class _Unconditional(nn.Module):
-    def __init__(self, G: nn.Module):
+class GenerateGraph(nn.Module):
+    """The recipe's `generate` as a module with positional inputs and outputs, for tracing."""
+
+    def __init__(self, generate, nets: dict[str, nn.Module], inputs: list[str], outputs: list[str]):
         super().__init__()
-        self.G = G
+        self.nets = nn.ModuleDict(nets)
+        self.generate, self.inputs, self.outputs = generate, inputs, outputs
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.G(z)
-
-
-class _Conditional(_Unconditional):
-    def forward(self, z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        return self.G(z, c)
+    def forward(self, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out = self.generate(self.nets, dict(zip(self.inputs, tensors)))
+        return tuple(out[name] for name in self.outputs)
 
 
 def export_onnx(source: Path, out: Path, opset: int = 17) -> Path:
-    """ONNX graph: input `z` float32 [N, z_dim] (and `c` int64 [N] when conditional), output `samples`,
-    float32 in G's range ([-1, 1] images [N, C, H, W], or points [N, 2])."""
+    """ONNX graph of the recipe's `generate`: the inputs it takes (for the gan recipe `z` float32 [N, z_dim], and
+    `c` int64 [N] when conditional) and the outputs it declares (`fake`: images in [-1, 1] [N, C, H, W], or
+    points [N, 2])."""
     try:
         import onnx  # noqa: F401  (the exporter needs it)
     except ImportError:
         raise GankitError("ONNX export needs the onnx package: pip install 'gankit[onnx]'") from None
-    generator = load_generator(source)
-    z = torch.randn(2, generator.z_dim)
-    if generator.conditional:
-        model, inputs, names = _Conditional(generator.G), (z, torch.tensor([0, 1])), ["z", "c"]
-    else:
-        model, inputs, names = _Unconditional(generator.G), (z,), ["z"]
+    pipeline = load_generator(source)
+    recipe = pipeline.recipe
+    example = recipe.noise_inputs(2, Draws.seeded(0), recipe.cycled_labels(2))
+    inputs, outputs = list(example), list(recipe.outputs)
+    graph = GenerateGraph(recipe.generate, pipeline.nets, inputs, outputs).eval()
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(model.eval(), inputs, str(out), input_names=names, output_names=["samples"],
-                      dynamic_axes={name: {0: "n"} for name in [*names, "samples"]}, opset_version=opset,
+    torch.onnx.export(graph, tuple(example.values()), str(out), input_names=inputs, output_names=outputs,
+                      dynamic_axes={name: {0: "n"} for name in [*inputs, *outputs]}, opset_version=opset,
                       dynamo=False)
     return out
 

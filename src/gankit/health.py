@@ -2,7 +2,7 @@
 
 Detectors (each returns events; the trainer prints them and appends them to health.jsonl):
 - non-finite: NaN or Inf in a logged loss or in any weight. The run stops, or rolls back to its last good
-  checkpoint with lower learning rates (health.on_nan=rollback).
+  checkpoint with lower learning rates (train.on_nan=rollback).
 - D overpowers G: D(x) near 1 and D(G(z)) near 0 for `window` ticks in a row (the generator gets no signal).
 - collapse: the fixed-noise samples lose their diversity (mean pairwise distance falls below a fraction of
   its best), or on digit data the classifier sees too few classes in the cheap evaluation.
@@ -67,8 +67,8 @@ class HealthMonitor:
         bad = nonfinite_names(record, nets)
         if bad:
             events.append(Event("non-finite", step, f"NaN/Inf in {', '.join(bad)}",
-                                "lower the learning rates (optim.lr_g, optim.lr_d), or use precision fp32; "
-                                "with health.on_nan=rollback gankit restarts from the last good checkpoint "
+                                "lower the learning rates (optim.G.lr, optim.D.lr), or use precision fp32; "
+                                "with train.on_nan=rollback gankit restarts from the last good checkpoint "
                                 "at half the learning rate", fatal=True))
         if "D(x)" in record and "D(G(z))" in record:
             overpowered = record["D(x)"] > self.d_high and record["D(G(z))"] < self.d_low
@@ -77,12 +77,12 @@ class HealthMonitor:
                 events += self._once(Event(
                     "d-overpowers", step,
                     f"D(x) > {self.d_high} and D(G(z)) < {self.d_low} for {self.overpowered_ticks} ticks: D wins outright",
-                    "G gets almost no gradient: lower optim.lr_d, use the non-saturating loss, add a penalty "
+                    "G gets almost no gradient: lower optim.D.lr, use the non-saturating loss, add a penalty "
                     "(loss.r1_gamma) or augmentation (loss.augment=color,translation,cutout)"))
         if "classes_covered" in record and record["classes_covered"] < self.min_classes:
             events += self._once(Event("collapse", step, f"samples cover only {record['classes_covered']} classes",
                                        "mode collapse: lower the learning rates, try loss.name=hinge with "
-                                       "model.d_spectral_norm=true, or model.pack=2"))
+                                       "spectral normalisation in D (e.g. dcgan.d_spectral_norm=true), or gan.pack=2"))
         return events
 
     def check_samples(self, step: int, samples: torch.Tensor) -> list[Event]:
@@ -93,5 +93,5 @@ class HealthMonitor:
             return self._once(Event("collapse", step,
                                     f"fixed-noise samples lost diversity ({value:.3g}, best {self.best_diversity:.3g})",
                                     "mode collapse: different noise gives the same output; lower the learning "
-                                    "rates, add loss.r1_gamma or model.pack=2, or resume an earlier checkpoint"))
+                                    "rates, add gan.r1_gamma or gan.pack=2, or resume an earlier checkpoint"))
         return []

@@ -1,4 +1,4 @@
-"""Pictures of a run: sample grids and loss curves."""
+"""What people read and look at: sample grids, loss curves, metric tables and the run report."""
 from __future__ import annotations
 
 import base64
@@ -60,7 +60,22 @@ def save_points(points: torch.Tensor, path: Path, title: str = "") -> Path:
 
 def save_picture(samples: torch.Tensor, path: Path, kind: str, nrow: int = 0) -> Path:
     """Samples as a picture: a grid of uint8 images, or a scatter plot of points."""
-    return save_points(samples, path) if kind == "point" else save_grid(samples, path, nrow=nrow)
+    return save_points(samples, path) if kind == "points" else save_grid(samples, path, nrow=nrow)
+
+
+def save_outputs(outputs: dict[str, torch.Tensor], kinds: dict[str, str], path: Path) -> Path:
+    """A recipe's outputs as one picture. One image output: a grid. Several (input | fake | target): each example
+    becomes a strip of its images side by side, in the order the recipe declares them. Points: a scatter plot."""
+    images = [outputs[k] for k, kind in kinds.items() if kind == "image" and k in outputs]
+    if not images:
+        points = next(outputs[k] for k, kind in kinds.items() if kind == "points")
+        return save_points(points, path)
+    if len(images) == 1:
+        return save_grid(images[0], path)
+    channels = max(x.shape[1] for x in images)
+    strips = torch.cat([x.expand(-1, channels, -1, -1) for x in images], dim=3)  # [N, C, H, k*W]
+    return save_grid(strips, path, nrow=max(1, round(math.sqrt(len(strips) / len(images)))),
+                     scale=max(1, 64 // images[0].shape[-1]))
 
 
 def plot_curves(records: list[dict], path: Path, title: str = "") -> Path | None:
@@ -118,8 +133,6 @@ def write_html_report(run_dir: Path, config_yaml: str, metrics: dict | None, max
         grids = [grids[round(i * (len(grids) - 1) / (max_grids - 1))] for i in range(max_grids)]
     parts = [f"<h1>gankit run: {html.escape(run_dir.name)}</h1>"]
     if metrics:
-        from .metrics.evaluate import METRIC_ROWS
-
         rows = "".join(f"<tr><td>{html.escape(title)}</td><td>{metrics[key]:.4g}</td><td>{html.escape(note)}</td></tr>"
                        for key, title, note in METRIC_ROWS if key in metrics)
         card = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
@@ -141,3 +154,29 @@ def write_html_report(run_dir: Path, config_yaml: str, metrics: dict | None, max
     path = run_dir / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+METRIC_ROWS = (("fid", "FID", "lower is better"), ("kid", "KID", "lower is better"),
+               ("is", "IS (classifier score)", "higher is better, 10 at most"),
+               ("precision", "precision (k=3)", "fakes on the real manifold"),
+               ("recall", "recall (k=3)", "reals on the fake manifold"),
+               ("density", "density (k=5)", "about 1 for real data"),
+               ("coverage", "coverage (k=5)", "higher is better"),
+               ("classes_covered", "classes covered", "of 10"),
+               ("class_kl", "class KL to uniform", "nats, lower is better"),
+               ("label_accuracy", "accuracy on requested labels", "conditional models"))
+
+
+def format_table(result: dict) -> str:
+    lines = [f"{'metric':30s} {'value':>12s}  note"]
+    for key, title, note in METRIC_ROWS:
+        if key in result:
+            value = result[key]
+            text = f"{value:12d}" if isinstance(value, int) else f"{value:12.4f}"
+            if f"{key}_std" in result:
+                text += f" +- {result[key + '_std']:.4f}"
+            lines.append(f"{title:30s} {text}  {note}")
+    card = result["card"]
+    lines.append(f"card: extractor {card['extractor']} (sha256 {card['extractor_sha256'][:12]}), reference "
+                 f"{card['reference']} ({card['reference_size']} images), {card['n_samples']} samples, seed {card['seed']}")
+    return "\n".join(lines)

@@ -19,19 +19,20 @@ import yaml
 from tqdm import tqdm
 
 from .checkpoint import latest_checkpoint, load_state, save_generator, save_rotating
+from .config import Config, OptimConfig, config_from_dict
+from .data import BatchSampler, Dataset, load_data
+from .distributed import init_distributed
+from .draws import Draws
+from .ema import EMA, ema_beta
+from .errors import GankitError
 from .health import Event, HealthMonitor, nonfinite_names
 from .metrics.protocols import make_protocol
-from .config import Config, config_from_dict
-from .distributed import init_distributed
-from .ema import EMA, ema_beta
-from .data import BatchSampler, ImageData, load_data, to_uint8
-from .errors import GankitError
-from .recipes import StepContext, build_recipe
-from .sampling import Generator
-from .report import plot_curves, save_picture, write_html_report
+from .recipes import OptimSpec, StepContext, build_recipe
+from .report import plot_curves, save_outputs, write_html_report
+from .sampling import Pipeline, fields_meta
 
 # config keys a resumed run may change; anything else would make the resumed run a different experiment
-RESUME_MAY_CHANGE = ("train.steps", "train.minutes", "train.log_every", "train.sample_every", "train.ckpt_every",
+RESUME_MAY_CHANGE = ("description", "train.steps", "train.minutes", "train.log_every", "train.sample_every", "train.ckpt_every",
                      "train.threads", "train.device", "train.precision", "train.channels_last", "train.compile",
                      "train.keep_checkpoints", "train.on_nan")
 ON_NAN = ("stop", "rollback")
@@ -74,11 +75,6 @@ def pick_autocast(precision: str, device: torch.device) -> torch.dtype | None:
 OPTIMIZERS = ("adam", "rmsprop")
 
 
-def configured_lr(cfg, name: str) -> float:
-    """The config's learning rate of net G or D."""
-    return {"G": cfg.lr_g, "D": cfg.lr_d}[name]
-
-
 def lr_factor(cfg, step: int, steps: int) -> float:
     """The learning rates' multiplier at a step: 1, then (with optim.decay_from < 1) linear to 0 at train.steps."""
     if cfg.decay_from >= 1:
@@ -87,25 +83,26 @@ def lr_factor(cfg, step: int, steps: int) -> float:
     return min(1.0, max(0.0, 1 - (step - start) / (steps - start)))
 
 
-def make_optimizer(cfg, net: torch.nn.Module, name: str) -> torch.optim.Optimizer:
-    """Adam (betas from the config) or RMSprop, with the learning rate of net G or D.
+def make_optimizer(cfg: OptimConfig, params: list[torch.Tensor], spec: OptimSpec) -> torch.optim.Optimizer:
+    """Adam or RMSprop (optim.name) over `params`, with the spec's rate and betas (scaled for lazy regularisation).
 
     Fused (one kernel for all parameters) when asked and available, else multi-tensor (foreach): on a CPU
     the default per-parameter loop costs seed-mlp about 40% of its speed.
     """
-    lr = configured_lr(cfg, name)
     if not 0 <= cfg.decay_from <= 1:
         raise GankitError(f"optim.decay_from must be between 0 and 1 (a fraction of train.steps), got {cfg.decay_from}")
     if cfg.name not in OPTIMIZERS:
         raise GankitError(f"unknown optimizer '{cfg.name}'; valid: {', '.join(OPTIMIZERS)}")
-    params = list(net.parameters())
+    if spec.lr < 0 or not all(0 <= b < 1 for b in spec.betas):
+        raise GankitError(f"learning rates must be at least 0 and betas in [0, 1), got lr {spec.lr}, betas {spec.betas}")
+    lr, betas = spec.scaled_lr, spec.scaled_betas
     if cfg.name == "adam":
         if cfg.fused:
             try:
-                return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2), fused=True)
+                return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
             except (RuntimeError, TypeError):  # no fused kernel for this device or torch version
                 pass
-        return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2), foreach=True)
+        return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
     return torch.optim.RMSprop(params, lr=lr, foreach=True)
 
 
@@ -164,7 +161,7 @@ class StopFlag:
 
 class Trainer:
     def __init__(self, cfg: Config, run_dir: Path, resume: Path | None = None, progress: bool = True,
-                 data: ImageData | None = None):
+                 data: Dataset | None = None):
         self.cfg = cfg
         self.run_dir = Path(run_dir)
         t = cfg.train
@@ -188,21 +185,26 @@ class Trainer:
         torch.manual_seed(t.seed)
         self.data = (data if data is not None else load_data(cfg.data)).to(self.device)
         self.recipe = build_recipe(cfg, self.data).to(self.device)
-        self.memory_format = torch.channels_last if t.channels_last and self.data.key == "image" else None
+        self.image_fields = [k for k, f in self.data.fields.items() if f.kind == "image"]
+        self.memory_format = torch.channels_last if t.channels_last and self.image_fields else None
         if self.memory_format is not None:
             self.recipe.to(memory_format=self.memory_format)
         if t.compile:
             for net in self.recipe.nets.values():
                 net.compile()
-        self.opts = {name: make_optimizer(cfg.optim, net, name) for name, net in self.recipe.nets.items()}
+        self.opt_specs = self.recipe.optimizers()
+        self.opt_params = {name: [p for net in spec.nets for p in self.recipe.nets[net].parameters()]
+                           for name, spec in self.opt_specs.items()}
+        self.opts = {name: make_optimizer(cfg.optim, self.opt_params[name], spec)
+                     for name, spec in self.opt_specs.items()}
         self.noise = torch.Generator(device=self.device).manual_seed(t.seed)  # every random draw of the steps
         self.sampler = BatchSampler(len(self.data), t.batch_size, seed=t.seed + 1, device=self.device)
-        self.fixed = self.recipe.fixed_inputs(t.n_samples, torch.Generator().manual_seed(t.seed + 2))
-        self.ema = EMA(self.recipe.nets["G"]) if t.ema_halflife_kimg > 0 else None
+        self.fixed = self.recipe.fixed_inputs(t.n_samples, self.data, Draws.seeded(t.seed + 2))
+        self.emas = {name: EMA(self.recipe.nets[name]) for name in self.recipe.averaged} if t.ema_halflife_kimg > 0 else {}
         self.step = 0
         self.wall_s = 0.0  # training seconds, summed over resumes
         self.writer = None
-        self.protocol = make_protocol(cfg, self.data)  # how this run is measured, or None
+        self.protocol = make_protocol(cfg, self.data, self.recipe)  # how this run is measured, or None
         if t.on_nan not in ON_NAN:
             raise GankitError(f"unknown train.on_nan '{t.on_nan}'; valid: {', '.join(ON_NAN)}")
         self.health = HealthMonitor()
@@ -220,11 +222,11 @@ class Trainer:
         return {"config": json.dumps(self.cfg.to_dict()), "step": self.step, "wall_s": self.wall_s,
                 "nets": self.recipe.state_dict(), "opts": {k: o.state_dict() for k, o in self.opts.items()},
                 "rng": rng, "sampler": self.sampler.state_dict(), "fixed": self.fixed, "best_score": self.best_score,
-                **({"ema": self.ema.state_dict()} if self.ema else {})}
+                "ema": {name: ema.state_dict() for name, ema in self.emas.items()}}
 
     def load(self, path: Path) -> None:
         state = load_state(path)
-        saved = json.loads(state["config"])
+        saved = config_from_dict(json.loads(state["config"])).to_dict()
         changed = [k for k in config_changes(saved, self.cfg.to_dict()) if k not in RESUME_MAY_CHANGE]
         if changed:
             raise GankitError(f"cannot resume {path}: the config differs in {', '.join(changed)} "
@@ -238,8 +240,8 @@ class Trainer:
             if "cuda" in state["rng"] and self.device.type == "cuda":
                 torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
             self.sampler.load_state_dict(state["sampler"])
-            if self.ema is not None:
-                self.ema.load_state_dict(state["ema"])
+            for name, ema in self.emas.items():
+                ema.load_state_dict(state["ema"][name])
         except (KeyError, RuntimeError, ValueError) as err:
             raise GankitError(f"checkpoint {path} does not fit this model ({str(err).splitlines()[0][:200]})") from None
         self.fixed = {k: v.clone() for k, v in state["fixed"].items()}
@@ -275,7 +277,7 @@ class Trainer:
         scale = 0.5 ** self.rollbacks * lr_factor(self.cfg.optim, self.step, self.cfg.train.steps)
         for name, opt in self.opts.items():
             for group in opt.param_groups:
-                group["lr"] = configured_lr(self.cfg.optim, name) * scale
+                group["lr"] = self.opt_specs[name].scaled_lr * scale
 
     def report(self, event: Event) -> None:
         """Print a health event above the progress bar and append it to health.jsonl (rank 0)."""
@@ -286,31 +288,31 @@ class Trainer:
             f.write(json.dumps(event.to_dict()) + "\n")
 
     def export_meta(self) -> dict:
-        return {"config": self.cfg.to_dict(), "image_shape": list(self.data.sample_shape), "kind": self.data.key,
-                "step": self.step, "class_names": list(self.data.class_names), "ema": self.ema is not None}
-
-    def export_generator(self, stem: str = "generator", **extra) -> Path:
-        return save_generator(self.run_dir, self.G_sample, {**self.export_meta(), **extra}, stem)
+        return {"recipe": self.cfg.recipe, "config": self.cfg.to_dict(), "fields": fields_meta(self.data.fields),
+                "class_names": list(self.data.class_names), "step": self.step, "ema": bool(self.emas)}
 
     @property
-    def G_sample(self) -> torch.nn.Module:
-        """The generator that samples, grids and exports use: the moving average when there is one."""
-        return self.ema.module if self.ema is not None else self.recipe.nets["G"]
+    def sampling_nets(self) -> dict[str, torch.nn.Module]:
+        """The nets that grids, samples and exports use: the moving average where there is one."""
+        return {name: self.emas[name].module if name in self.emas else net for name, net in self.recipe.nets.items()}
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return Pipeline(self.recipe, self.sampling_nets, self.export_meta())
+
+    def export_generator(self, stem: str = "generator", **extra) -> Path:
+        nets = {name: self.sampling_nets[name] for name in self.recipe.exported}
+        return save_generator(self.run_dir, nets, {**self.export_meta(), **extra}, stem)
 
     # ------------------------------------------------------------ metrics
 
-    def draw(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """n samples (and their labels) from the sampling generator, with the eval seed; training RNG untouched."""
-        G = self.G_sample
-        was_training = G.training
-        try:
-            return Generator(G, self.export_meta()).sample_with_labels(n, seed=self.cfg.eval.seed)
-        finally:
-            G.train(was_training)
+    def draw(self, n: int) -> dict[str, torch.Tensor]:
+        """n results of the recipe's evaluation inputs, with the eval seed; the training RNG is untouched."""
+        return self.pipeline.draw(n, seed=self.cfg.eval.seed, data=self.data)
 
     def cheap_eval(self) -> dict:
         """The protocol's cheap scores; keeps the best generator so far as generator-best.*."""
-        scores = self.protocol.cheap(*self.draw(self.cfg.eval.n_cheap), seed=self.cfg.eval.seed)
+        scores = self.protocol.cheap(self.draw(self.cfg.eval.n_cheap), seed=self.cfg.eval.seed)
         score = scores[self.protocol.key]
         if self.protocol.better(score, self.best_score):
             self.best_score = score
@@ -318,41 +320,37 @@ class Trainer:
         return scores
 
     def final_eval(self) -> dict:
-        samples, labels = self.draw(self.protocol.n_final(self.cfg.eval.n_final))
-        return self.protocol.final(samples, labels, self.cfg.eval.seed, f"run {self.run_dir} step {self.step}")
+        outputs = self.draw(self.protocol.n_final(self.cfg.eval.n_final))
+        return self.protocol.final(outputs, self.cfg.eval.seed, f"run {self.run_dir} step {self.step}")
 
     # ------------------------------------------------------------ pictures
 
-    @torch.no_grad()
-    def sample_fixed(self) -> torch.Tensor:
-        """uint8 images (or float points) from the fixed inputs, nets in eval mode (BatchNorm running statistics)."""
-        self.recipe.eval()
-        try:
-            inputs = {k: v.to(self.device) for k, v in self.fixed.items()}
-            samples = self.recipe.sample(self.G_sample, inputs)
-            return (to_uint8(samples) if self.data.key == "image" else samples.float()).cpu()
-        finally:
-            self.recipe.train()
+    def sample_fixed(self) -> dict[str, torch.Tensor]:
+        """The outputs of the fixed inputs for display (uint8 images, float points), nets in eval mode."""
+        pipeline = self.pipeline
+        return pipeline.display(pipeline.generate(self.fixed))
 
     def save_samples(self) -> Path:
         if not self.dist.is_main:
             return self.run_dir / "samples.png"
-        images = self.sample_fixed()
-        for event in self.health.check_samples(self.step, images):
+        outputs = self.sample_fixed()
+        main = outputs[self.recipe.main_output]
+        for event in self.health.check_samples(self.step, main):
             self.report(event)
-        save_picture(images, self.run_dir / "samples" / f"step-{self.step:07d}.png", self.data.key)
-        if self.writer is not None and self.data.key == "image":
-            self.writer.add_images("samples", images, self.step)
-        return save_picture(images, self.run_dir / "samples.png", self.data.key)
+        kinds = self.recipe.outputs
+        save_outputs(outputs, kinds, self.run_dir / "samples" / f"step-{self.step:07d}.png")
+        if self.writer is not None and kinds[self.recipe.main_output] == "image":
+            self.writer.add_images("samples", main, self.step)
+        return save_outputs(outputs, kinds, self.run_dir / "samples.png")
 
     # ------------------------------------------------------------ the loop
 
     def train_step(self) -> dict[str, torch.Tensor]:
         index = self.sampler.next()  # the global batch; each process takes its slice
-        batch = self.data.batch(self.dist.shard(index))
-        if self.memory_format is not None:
-            batch[self.data.key] = batch[self.data.key].contiguous(memory_format=self.memory_format)
-        ctx = StepContext(self.noise, self.device, self.dist)
+        ctx = StepContext(self.noise, self.device, self.dist, step=self.step)
+        batch = self.data.batch(self.dist.shard(index), ctx)
+        for key in self.image_fields if self.memory_format is not None else ():
+            batch[key] = batch[key].contiguous(memory_format=self.memory_format)
         if self.cfg.optim.decay_from < 1:
             self.set_learning_rates()
         logs: dict[str, torch.Tensor] = {}
@@ -362,19 +360,20 @@ class Trainer:
             with torch.autocast(self.device.type, dtype=self.autocast or torch.bfloat16,
                                 enabled=self.autocast is not None):
                 out = self.recipe.compute(phase, batch, ctx)
-            opt = self.opts[phase.trains]
+            opt = self.opts[phase.opt]
             opt.zero_grad(set_to_none=True)
             out["loss"].backward()
-            self.dist.all_reduce_grads(self.recipe.nets[phase.trains])
+            self.dist.all_reduce_grads(self.opt_params[phase.opt])
             opt.step()
-            self.recipe.after_phase(phase)
+            self.recipe.after_phase(phase, ctx)
             for key, value in out.items():
                 logs[f"loss/{phase.name}" if key == "loss" else key] = value.detach()
         self.step += 1
-        if self.ema is not None:
+        if self.emas:
             t = self.cfg.train
             beta = ema_beta(t.batch_size, t.ema_halflife_kimg, self.step * t.batch_size, t.ema_rampup)
-            self.ema.update(self.recipe.nets["G"], beta)
+            for name, ema in self.emas.items():
+                ema.update(self.recipe.nets[name], beta)
         return logs
 
     def fit(self) -> RunResult:
@@ -462,9 +461,13 @@ class Trainer:
                          metrics, best if best.is_file() else None)
 
 
+BOOKKEEPING = ("step", "wall_s", "epoch", "steps_per_s")
+
+
 def progress_text(record: dict) -> str:
+    """The losses, then the recipe's other logged values (penalties, D's outputs, cheap scores)."""
     parts = [f"{k[5:]} {v:.3f}" for k, v in record.items() if k.startswith("loss/")]
-    parts += [f"{k} {record[k]:.2f}" for k in ("D(x)", "D(G(z))", "D_real", "D_fake") if k in record]
+    parts += [f"{k} {v:.2f}" for k, v in record.items() if not k.startswith("loss/") and k not in BOOKKEEPING]
     return " ".join(parts)
 
 

@@ -39,7 +39,7 @@ def list_images(root: Path) -> tuple[list[Path], list[int] | None, tuple[str, ..
 
 
 @DATASETS.register("folder", "your own images: data.path=FOLDER of PNG/JPEG, class subfolders become labels")
-def load_folder(cfg: DataConfig) -> ImageData:
+def load_folder(cfg: DataConfig):
     if not cfg.path:
         raise GankitError("dataset 'folder' needs data.path=FOLDER (--set data.path=...)")
     root = Path(cfg.path)
@@ -73,4 +73,4 @@ def load_folder(cfg: DataConfig) -> ImageData:
     x = torch.from_numpy(np.stack(images))  # [N, H, W] or [N, H, W, 3]
     x = x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2).contiguous()
     y = torch.tensor([labels[i] for i in kept]) if labels else None
-    return ImageData(x, y, class_names, f"folder:{root.name}")
+    return ImageData(x, y, class_names, f"folder:{root.name}", protocol="image-fid")

@@ -43,16 +43,16 @@ def bundled_mnist() -> dict[str, np.ndarray]:
             return {k: f[k] for k in f.files}
 
 
-def _finish(images: np.ndarray, labels: np.ndarray, cfg: DataConfig, names: tuple[str, ...], name: str) -> ImageData:
+def _finish(images: np.ndarray, labels: np.ndarray, cfg: DataConfig, names: tuple[str, ...], name: str):
     if cfg.limit:
         images, labels = images[:cfg.limit], labels[:cfg.limit]
     x = torch.from_numpy(np.ascontiguousarray(images)).unsqueeze(1)  # [N, 1, 28, 28]
     x = fit_images(x, cfg.resolution, cfg.channels)
-    return ImageData(x, torch.from_numpy(labels.astype(np.int64)), names, name)
+    return ImageData(x, torch.from_numpy(labels.astype(np.int64)), names, name, protocol="image-fid")
 
 
 @DATASETS.register("mnist", "MNIST digits bundled with gankit (no network): 60k train / 10k test, 28x28")
-def load_mnist(cfg: DataConfig) -> ImageData:
+def load_mnist(cfg: DataConfig):
     _check_split(cfg.split)
     arrays = bundled_mnist()
     return _finish(arrays[f"x_{cfg.split}"], arrays[f"y_{cfg.split}"], cfg, DIGITS, "mnist")
@@ -146,7 +146,7 @@ def read_idx(path: Path) -> np.ndarray:
     return body.reshape(dims).copy()  # frombuffer views are read-only
 
 
-def load_idx(source: IDXSource, cfg: DataConfig) -> ImageData:
+def load_idx(source: IDXSource, cfg: DataConfig):
     _check_split(cfg.split)
     mirror = cfg.mirror or source.mirror
     if not mirror.endswith("/"):
@@ -163,10 +163,10 @@ def load_idx(source: IDXSource, cfg: DataConfig) -> ImageData:
 
 
 @DATASETS.register("mnist-idx", "MNIST from the standard IDX files, downloaded once into the cache, checksummed")
-def load_mnist_idx(cfg: DataConfig) -> ImageData:
+def load_mnist_idx(cfg: DataConfig):
     return load_idx(MNIST_IDX, cfg)
 
 
 @DATASETS.register("fashion-mnist", "Fashion-MNIST (Zalando) from its IDX files, downloaded once, checksummed")
-def load_fashion_mnist(cfg: DataConfig) -> ImageData:
+def load_fashion_mnist(cfg: DataConfig):
     return load_idx(FASHION_MNIST_IDX, cfg)

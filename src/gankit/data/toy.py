@@ -7,44 +7,13 @@ grid: 25 Gaussians at {-4, -2, 0, 2, 4}^2, sigma 0.05.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
 import torch
 
 from ..config import DataConfig
 from ..registry import DATASETS
+from .base import ArrayData, ImageData
 
 DEFAULT_POINTS = 100_000
-
-
-@dataclass
-class PointData:
-    """points: float32 [N, 2]; `means` and `sigma` describe the mixture the points come from."""
-
-    points: torch.Tensor
-    means: torch.Tensor
-    sigma: float
-    name: str = ""
-    key = "point"
-    labels = None
-    class_names: tuple[str, ...] = ()
-
-    def __len__(self) -> int:
-        return len(self.points)
-
-    @property
-    def sample_shape(self) -> tuple[int, ...]:
-        return tuple(self.points.shape[1:])
-
-    @property
-    def num_classes(self) -> int:
-        return 0
-
-    def batch(self, index: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {"point": self.points[index]}
-
-    def to(self, device) -> "PointData":
-        return PointData(self.points.to(device), self.means, self.sigma, self.name)
 
 
 def ring_means(modes: int = 8, radius: float = 1.0) -> torch.Tensor:
@@ -67,26 +36,27 @@ def mixture(means: torch.Tensor, sigma: float, n: int, seed: int) -> torch.Tenso
 MIXTURES = {"ring": (ring_means, 0.01), "grid": (grid_means, 0.05)}
 
 
-def load_mixture(name: str, cfg: DataConfig) -> PointData:
+def load_mixture(name: str, cfg: DataConfig) -> ArrayData:
+    """Field `points` float [N, 2]; `info` holds the mixture's means and sigma for the modes protocol."""
     make_means, sigma = MIXTURES[name]
     means = make_means()
-    return PointData(mixture(means, sigma, cfg.limit or DEFAULT_POINTS, seed=0), means, sigma, name)
+    points = mixture(means, sigma, cfg.limit or DEFAULT_POINTS, seed=0)
+    return ArrayData({"points": points}, {"points": "points"}, name, protocol="points-modes",
+                     info={"means": means, "sigma": sigma})
 
 
 @DATASETS.register("ring", "2-D benchmark: 8 Gaussians on a circle of radius 1, sigma 0.01 (100k points)")
-def load_ring(cfg: DataConfig) -> PointData:
+def load_ring(cfg: DataConfig) -> ArrayData:
     return load_mixture("ring", cfg)
 
 
 @DATASETS.register("grid", "2-D benchmark: 25 Gaussians on {-4,-2,0,2,4}^2, sigma 0.05 (100k points)")
-def load_grid(cfg: DataConfig) -> PointData:
+def load_grid(cfg: DataConfig) -> ArrayData:
     return load_mixture("grid", cfg)
 
 
 @DATASETS.register("random-images", "uniform random uint8 images (data.resolution, data.channels; 10k): for speed tests")
-def load_random_images(cfg: DataConfig) -> "ImageData":
-    from .base import ImageData
-
+def load_random_images(cfg: DataConfig) -> ArrayData:
     side, channels = cfg.resolution or 64, cfg.channels or 3
     generator = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (cfg.limit or 10_000, channels, side, side), generator=generator, dtype=torch.uint8)

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import time
 from importlib import metadata
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..config import DataConfig
+from ..data import load_data
+from ..data.mnist import cache_dir
 from ..errors import GankitError
+from ..registry import EXTRACTORS
 from . import scores
 from .features import Extractor, get_extractor
 
@@ -44,15 +46,11 @@ def eval_setup(cfg) -> tuple[str, str] | None:
         ref = "mnist-test" if ref == "auto" else ref
     if ref not in REFERENCES:
         raise GankitError(f"unknown reference '{ref}'; valid: {', '.join(REFERENCES)}")
-    from ..registry import EXTRACTORS
-
     EXTRACTORS.get(extractor)  # fail early on a bad name
     return extractor, ref
 
 
 def reference_images(ref: str) -> torch.Tensor:
-    from ..data import load_data
-
     if ref not in REFERENCES:
         raise GankitError(f"unknown reference '{ref}'; valid: {', '.join(REFERENCES)}")
     cfg, n, _ = REFERENCES[ref]
@@ -64,8 +62,6 @@ def reference_images(ref: str) -> torch.Tensor:
 
 def reference_features(ref: str, extractor: Extractor) -> dict[str, np.ndarray]:
     """Features of a reference set, cached on disk under the extractor's checksum."""
-    from ..data.mnist import cache_dir
-
     path = cache_dir() / "refs" / f"{ref}-{extractor.name}-{extractor.checksum[:16]}.npz"
     if path.is_file():
         try:
@@ -122,57 +118,3 @@ def evaluate_images(images: torch.Tensor, ref: str = "mnist-test", extractor: st
                 out.update({"label_accuracy": accuracy["accuracy"], "label_accuracy_per_label": accuracy["per_label"]})
     out["card"] = evaluation_card(ref, net, len(images), seed, len(real["features"]), source)
     return out
-
-
-def load_target(target: str | Path, n: int, seed: int) -> tuple[torch.Tensor, str]:
-    """A run folder, generator export, .npz of images or image folder -> (uint8 [N, C, H, W], description)."""
-    from ..checkpoint import EXPORT_META
-    from ..sampling import load_generator
-
-    path = Path(target)
-    if not path.exists():
-        raise GankitError(f"evaluation target {path} does not exist")
-    if path.suffix in (".safetensors", ".json") or (path.is_dir() and (path / EXPORT_META).is_file()):
-        generator = load_generator(path)
-        return generator.sample(n, seed=seed), f"generator {path} (step {generator.meta.get('step')})"
-    if path.suffix == ".npz":
-        try:
-            with np.load(path) as f:
-                images = f["images"]
-        except (KeyError, OSError, ValueError) as err:
-            raise GankitError(f"{path} has no readable 'images' array ({err})") from None
-        if images.dtype != np.uint8 or images.ndim != 4:
-            raise GankitError(f"{path}: 'images' must be uint8 (N, H, W, C), got {images.dtype} {images.shape}")
-        return torch.from_numpy(images[:n]).permute(0, 3, 1, 2).contiguous(), f"images file {path}"
-    if path.is_dir():
-        from ..data import load_data
-
-        data = load_data(DataConfig(name="folder", path=str(path), resolution=28, channels=1, limit=n))
-        return data.images, f"image folder {path}"
-    raise GankitError(f"cannot evaluate {path}: give a run folder, a generator export, a .npz or an image folder")
-
-
-METRIC_ROWS = (("fid", "FID", "lower is better"), ("kid", "KID", "lower is better"),
-               ("is", "IS (classifier score)", "higher is better, 10 at most"),
-               ("precision", "precision (k=3)", "fakes on the real manifold"),
-               ("recall", "recall (k=3)", "reals on the fake manifold"),
-               ("density", "density (k=5)", "about 1 for real data"),
-               ("coverage", "coverage (k=5)", "higher is better"),
-               ("classes_covered", "classes covered", "of 10"),
-               ("class_kl", "class KL to uniform", "nats, lower is better"),
-               ("label_accuracy", "accuracy on requested labels", "conditional models"))
-
-
-def format_table(result: dict) -> str:
-    lines = [f"{'metric':30s} {'value':>12s}  note"]
-    for key, title, note in METRIC_ROWS:
-        if key in result:
-            value = result[key]
-            text = f"{value:12d}" if isinstance(value, int) else f"{value:12.4f}"
-            if f"{key}_std" in result:
-                text += f" +- {result[key + '_std']:.4f}"
-            lines.append(f"{title:30s} {text}  {note}")
-    card = result["card"]
-    lines.append(f"card: extractor {card['extractor']} (sha256 {card['extractor_sha256'][:12]}), reference "
-                 f"{card['reference']} ({card['reference_size']} images), {card['n_samples']} samples, seed {card['seed']}")
-    return "\n".join(lines)

@@ -1,9 +1,10 @@
-"""How a run is measured: a protocol per kind of data, each with a cheap score logged during training and
-final metrics with their evaluation card.
+"""How a run is measured: protocols chosen by name from a registry (`eval.protocol`, or the one the dataset and
+recipe call for), each with a cheap score logged during training and final metrics with their evaluation card.
+A protocol reads the named outputs of the recipe's `generate` (`fake`, `label`, `target`, ...).
 
-images of MNIST digits  FID (cheap) and every image metric (final), bundled MNIST features
-2-D mixtures            modes captured / % high quality / reverse KL on 2,500 samples
-Stacked MNIST           modes covered / KL to uniform of 1,000 modes on 26,000 samples
+image-fid      FID (cheap) and every image metric (final), bundled MNIST features
+points-modes   2-D mixtures: modes captured / % high quality / reverse KL on 2,500 samples
+stacked-modes  Stacked MNIST: modes covered / KL to uniform of 1,000 modes on 26,000 samples
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import torch
 
 from ..config import Config
+from ..registry import PROTOCOLS
 from . import modes
 from .evaluate import eval_setup, evaluate_images
 from .features import get_extractor
@@ -29,10 +31,10 @@ class Protocol:
     def n_final(self, requested: int) -> int:
         return requested
 
-    def cheap(self, samples: torch.Tensor, labels: torch.Tensor | None, seed: int) -> dict:
+    def cheap(self, outputs: dict[str, torch.Tensor], seed: int) -> dict:
         raise NotImplementedError
 
-    def final(self, samples: torch.Tensor, labels: torch.Tensor | None, seed: int, source: str) -> dict:
+    def final(self, outputs: dict[str, torch.Tensor], seed: int, source: str) -> dict:
         raise NotImplementedError
 
 
@@ -40,11 +42,12 @@ class ImageProtocol(Protocol):
     def __init__(self, extractor: str, ref: str):
         self.extractor, self.ref = extractor, ref
 
-    def cheap(self, samples, labels, seed):
-        return {"fid": evaluate_images(samples, self.ref, self.extractor, seed, fid_only=True)["fid"]}
+    def cheap(self, outputs, seed):
+        return {"fid": evaluate_images(outputs["fake"], self.ref, self.extractor, seed, fid_only=True)["fid"]}
 
-    def final(self, samples, labels, seed, source):
-        return evaluate_images(samples, self.ref, self.extractor, seed, labels=labels, source=source)
+    def final(self, outputs, seed, source):
+        return evaluate_images(outputs["fake"], self.ref, self.extractor, seed, labels=outputs.get("label"),
+                               source=source)
 
 
 class MixtureProtocol(Protocol):
@@ -57,11 +60,12 @@ class MixtureProtocol(Protocol):
     def n_final(self, requested: int) -> int:
         return MIXTURE_SAMPLES
 
-    def cheap(self, samples, labels, seed):
-        scores = modes.mixture_scores(samples[:MIXTURE_SAMPLES], self.means, self.sigma)
+    def cheap(self, outputs, seed):
+        scores = modes.mixture_scores(outputs["fake"][:MIXTURE_SAMPLES], self.means, self.sigma)
         return {"modes": scores["modes"], "high_quality_pct": scores["high_quality_pct"]}
 
-    def final(self, samples, labels, seed, source):
+    def final(self, outputs, seed, source):
+        samples = outputs["fake"]
         card = {"protocol": f"2-D {self.name} mixture: nearest mode, high quality within 3 sigma ({self.sigma})",
                 "n_samples": len(samples), "seed": seed, "source": source}
         return {**modes.mixture_scores(samples, self.means, self.sigma), "card": card}
@@ -81,24 +85,37 @@ class StackedMNISTProtocol(Protocol):
         logits = extractor(images.reshape(n * c, 1, h, w))["logits"]
         return logits.argmax(1).reshape(n, c)
 
-    def cheap(self, samples, labels, seed):
-        return {"modes": modes.stacked_digit_modes(self.digits(samples))["modes"]}
+    def cheap(self, outputs, seed):
+        return {"modes": modes.stacked_digit_modes(self.digits(outputs["fake"]))["modes"]}
 
-    def final(self, samples, labels, seed, source):
+    def final(self, outputs, seed, source):
         extractor = get_extractor("mnist")
         card = {"protocol": "Stacked MNIST: each channel classified by the bundled MNIST classifier",
-                "extractor": extractor.name, "extractor_sha256": extractor.checksum, "n_samples": len(samples),
+                "extractor": extractor.name, "extractor_sha256": extractor.checksum, "n_samples": len(outputs["fake"]),
                 "seed": seed, "source": source}
-        return {**modes.stacked_digit_modes(self.digits(samples)), "card": card}
+        return {**modes.stacked_digit_modes(self.digits(outputs["fake"])), "card": card}
 
 
-def make_protocol(cfg: Config, data) -> Protocol | None:
-    """The protocol for a run's data, or None when gankit has no reference for it."""
-    if cfg.eval.extractor == "none":
-        return None
-    if getattr(data, "key", "image") == "point":
-        return MixtureProtocol(data.name, data.means, data.sigma)
-    if cfg.data.name == "stacked-mnist":
-        return StackedMNISTProtocol()
+@PROTOCOLS.register("image-fid", "images against a reference set: FID, KID, IS, precision/recall, density/coverage")
+def image_fid(cfg: Config, data) -> Protocol | None:
     target = eval_setup(cfg)
     return ImageProtocol(*target) if target else None
+
+
+@PROTOCOLS.register("points-modes", "2-D mixtures of Gaussians: modes captured, % high-quality samples, reverse KL")
+def points_modes(cfg: Config, data) -> Protocol:
+    return MixtureProtocol(data.name, data.info["means"], data.info["sigma"])
+
+
+@PROTOCOLS.register("stacked-modes", "Stacked MNIST: modes covered and KL to uniform over its 1,000 modes")
+def stacked_modes(cfg: Config, data) -> Protocol:
+    return StackedMNISTProtocol()
+
+
+def make_protocol(cfg: Config, data, recipe) -> Protocol | None:
+    """The protocol of a run: eval.protocol, or the one the recipe calls for on this data; None when gankit has
+    no reference for it (or eval.extractor=none)."""
+    if cfg.eval.extractor == "none":
+        return None
+    name = recipe.protocol(data) if cfg.eval.protocol == "auto" else cfg.eval.protocol
+    return PROTOCOLS.get(name)(cfg, data) if name else None

@@ -10,7 +10,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..config import ModelConfig
+from dataclasses import dataclass
+
 from ..registry import NETWORKS
 from .base import Discriminator, ImageGenerator
 from .layers import (ClassHead, ConditionalBatchNorm, Flatten, check_conditional, dcgan_init, norm2d, packed,
@@ -64,12 +65,24 @@ class DCGANDiscriminator(Discriminator):
         return self.body(x)  # [N, C*s0*s0]
 
 
-@NETWORKS.register("dcgan", "convolutional G/D (DCGAN) for 28x28, 32x32, 64x64, ... images")
-def build_dcgan(cfg: ModelConfig, image_shape: tuple[int, int, int], num_classes: int = 0) -> tuple[nn.Module, nn.Module]:
-    check_conditional(cfg.conditional, num_classes)
-    g_classes = num_classes if cfg.conditional != "none" else 0
-    G = DCGANGenerator(cfg.z_dim, cfg.g_width, image_shape, cfg.g_norm, g_classes)
-    D = DCGANDiscriminator(cfg.d_width, packed(image_shape, cfg.pack), cfg.d_norm, cfg.leak, num_classes, cfg.conditional)
+@dataclass
+class DCGANOptions:
+    g_width: int = 64          # channels of G's last hidden layer
+    d_width: int = 64          # channels of D's first layer
+    g_norm: str = "batch"      # batch | none
+    d_norm: str = "batch"      # batch | none
+    leak: float = 0.2          # LeakyReLU slope in D
+    g_spectral_norm: bool = False  # spectral normalisation on G's layers
+    d_spectral_norm: bool = False  # spectral normalisation on D's layers
+
+
+@NETWORKS.register("dcgan", "convolutional G/D (DCGAN) for 28x28, 32x32, 64x64, ... images", options=DCGANOptions)
+def build_dcgan(cfg: DCGANOptions, spec) -> tuple[nn.Module, nn.Module]:
+    check_conditional(spec.conditional, spec.num_classes)
+    g_classes = spec.num_classes if spec.conditional != "none" else 0
+    G = DCGANGenerator(spec.z_dim, cfg.g_width, spec.shape, cfg.g_norm, g_classes)
+    D = DCGANDiscriminator(cfg.d_width, packed(spec.shape, spec.pack), cfg.d_norm, cfg.leak, spec.num_classes,
+                           spec.conditional)
     if cfg.g_spectral_norm:
         with_spectral_norm(G)
     if cfg.d_spectral_norm:

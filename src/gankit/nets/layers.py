@@ -151,4 +151,4 @@ def check_conditional(mode: str, num_classes: int) -> None:
     if mode not in CONDITIONAL_MODES:
         raise GankitError(f"unknown conditional mode '{mode}'; valid: {', '.join(CONDITIONAL_MODES)}")
     if mode != "none" and num_classes < 2:
-        raise GankitError(f"model.conditional={mode} needs labelled data (class subfolders or a labelled dataset)")
+        raise GankitError(f"gan.conditional={mode} needs labelled data (class subfolders or a labelled dataset)")

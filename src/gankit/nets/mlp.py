@@ -11,7 +11,8 @@ import math
 import torch
 import torch.nn as nn
 
-from ..config import ModelConfig
+from dataclasses import dataclass, field
+
 from ..errors import GankitError
 from ..registry import NETWORKS
 from .base import Discriminator
@@ -52,12 +53,24 @@ class MLPDiscriminator(Discriminator):
         return self.body(x)  # [N, last hidden]
 
 
-@NETWORKS.register("mlp", "the tutorial's MLP GAN: G 256-512-1024-784, D 512-256-1, LeakyReLU 0.2, tanh")
-def build_mlp(cfg: ModelConfig, image_shape: tuple[int, ...], num_classes: int = 0, out: str = "tanh") -> tuple[nn.Module, nn.Module]:
-    if cfg.conditional != "none":
-        raise GankitError(f"the {cfg.net} network is unconditional; use model.net=dcgan for conditional models")
-    G = MLPGenerator(cfg.z_dim, cfg.g_hidden, image_shape, cfg.leak, cfg.g_norm, out)
-    D = MLPDiscriminator(cfg.d_hidden, packed(image_shape, cfg.pack), cfg.leak, cfg.d_norm)
+@dataclass
+class MLPOptions:
+    g_hidden: list[int] = field(default_factory=lambda: [256, 512, 1024])  # G's hidden sizes
+    d_hidden: list[int] = field(default_factory=lambda: [512, 256])         # D's hidden sizes
+    g_norm: str = "batch"      # batch | none
+    d_norm: str = "batch"      # batch | none
+    leak: float = 0.2          # LeakyReLU slope
+    g_spectral_norm: bool = False  # spectral normalisation on G's layers
+    d_spectral_norm: bool = False  # spectral normalisation on D's layers
+
+
+@NETWORKS.register("mlp", "the tutorial's MLP GAN: G 256-512-1024-784, D 512-256-1, LeakyReLU 0.2, tanh",
+                   options=MLPOptions)
+def build_mlp(cfg: MLPOptions, spec, out: str = "tanh") -> tuple[nn.Module, nn.Module]:
+    if spec.conditional != "none":
+        raise GankitError("the mlp networks are unconditional; use gan.net=dcgan for conditional models")
+    G = MLPGenerator(spec.z_dim, cfg.g_hidden, spec.shape, cfg.leak, cfg.g_norm, out)
+    D = MLPDiscriminator(cfg.d_hidden, packed(spec.shape, spec.pack), cfg.leak, cfg.d_norm)
     if cfg.g_spectral_norm:
         with_spectral_norm(G)
     if cfg.d_spectral_norm:
@@ -65,6 +78,7 @@ def build_mlp(cfg: ModelConfig, image_shape: tuple[int, ...], num_classes: int =
     return G, D
 
 
-@NETWORKS.register("toy-mlp", "MLP G/D with a linear output, for the 2-D mixture benchmarks (sizes from model.*_hidden)")
-def build_toy_mlp(cfg: ModelConfig, shape: tuple[int, ...], num_classes: int = 0) -> tuple[nn.Module, nn.Module]:
-    return build_mlp(cfg, shape, num_classes, out="linear")
+@NETWORKS.register("toy-mlp", "MLP G/D with a linear output, for the 2-D mixture benchmarks (sizes in toy-mlp.*_hidden)",
+                   options=MLPOptions)
+def build_toy_mlp(cfg: MLPOptions, spec) -> tuple[nn.Module, nn.Module]:
+    return build_mlp(cfg, spec, out="linear")

@@ -12,7 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..config import ModelConfig
+from dataclasses import dataclass
+
 from ..registry import NETWORKS
 from .base import Discriminator, ImageGenerator
 from .layers import ClassHead, ConditionalBatchNorm, check_conditional, packed, pyramid, with_spectral_norm
@@ -89,12 +90,22 @@ class ResNetDiscriminator(Discriminator):
         return F.relu(self.blocks(x)).sum((2, 3))  # [N, width], global sum pooling
 
 
-@NETWORKS.register("resnet", "SNGAN-style ResNet G/D with residual blocks (pair with model.d_spectral_norm=true), e.g. 32x32")
-def build_resnet(cfg: ModelConfig, image_shape: tuple[int, int, int], num_classes: int = 0) -> tuple[nn.Module, nn.Module]:
-    check_conditional(cfg.conditional, num_classes)
-    g_classes = num_classes if cfg.conditional != "none" else 0
-    G = ResNetGenerator(cfg.z_dim, cfg.g_width, image_shape, cfg.g_norm, g_classes)
-    D = ResNetDiscriminator(cfg.d_width, packed(image_shape, cfg.pack), num_classes, cfg.conditional)
+@dataclass
+class ResNetOptions:
+    g_width: int = 64          # channels of G's residual blocks
+    d_width: int = 64          # channels of D's residual blocks
+    g_norm: str = "batch"      # batch | none
+    g_spectral_norm: bool = False  # spectral normalisation on G's layers
+    d_spectral_norm: bool = False  # spectral normalisation on D's layers (SNGAN: true)
+
+
+@NETWORKS.register("resnet", "SNGAN-style ResNet G/D with residual blocks (pair with resnet.d_spectral_norm=true), "
+                             "e.g. 32x32", options=ResNetOptions)
+def build_resnet(cfg: ResNetOptions, spec) -> tuple[nn.Module, nn.Module]:
+    check_conditional(spec.conditional, spec.num_classes)
+    g_classes = spec.num_classes if spec.conditional != "none" else 0
+    G = ResNetGenerator(spec.z_dim, cfg.g_width, spec.shape, cfg.g_norm, g_classes)
+    D = ResNetDiscriminator(cfg.d_width, packed(spec.shape, spec.pack), spec.num_classes, spec.conditional)
     if cfg.g_spectral_norm:
         with_spectral_norm(G)
     if cfg.d_spectral_norm:

@@ -11,43 +11,107 @@ them to G and trains D to classify (Odena et al. 2017). Fakes get labels drawn u
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Mapping
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from ..augment import diff_augment, parse_policy
-from ..config import Config, LossConfig
+from ..config import Config, OptimGroup
+from ..draws import Draws
 from ..errors import GankitError
-from ..losses import AdversarialLoss, gradient_penalty, r1_penalty
-from ..nets import build_networks
-from ..registry import LOSSES, RECIPES
-from .base import Phase, Recipe, StepContext
+from ..losses import gradient_penalty, r1_penalty
+from ..nets import PairSpec, build_pair
+from ..registry import LOSSES, NETWORKS, RECIPES
+from .base import Batch, OptimSpec, Phase, Recipe, StepContext
 
 BURST_FIRST, BURST_EVERY = 25, 500  # critic bursts: for the first 25 G steps and every 500th (WGAN's Diters)
+SAMPLE_KINDS = ("image", "points")  # the data fields a GAN learns to imitate
 
 
+@dataclass
+class GANOptions:
+    net: str = "dcgan"             # network family of G and D (`gankit list`); its options are the section of that name
+    z_dim: int = 100               # latent size
+    conditional: str = "none"      # none | projection (cBN G + projection D) | acgan
+    pack: int = 1                  # PacGAN: D judges this many samples jointly
+    loss: str = "non-saturating"   # adversarial loss (`gankit list`)
+    gp_weight: float = 0.0         # WGAN-GP gradient penalty weight lambda (10 in the paper; 0 = off)
+    r1_gamma: float = 0.0          # R1 penalty weight gamma: adds gamma/2 E||grad D(x)||^2 (0 = off)
+    r1_every: int = 1              # lazy R1: apply every N steps, scaled by N
+    clip: float = 0.0              # clip D's weights to [-clip, clip] after each D step (original WGAN; 0 = off)
+    n_critic: int = 1              # D steps per G step
+    critic_burst: int = 0          # D steps per G step for the first 25 G steps and every 500th (WGAN: 100; 0 = off)
+    g_steps: int = 1               # G steps per G phase (PacGAN's DCGAN code runs 2, so that D does not win)
+    reuse_fakes: bool = True       # the first G phase reuses its step's D-phase fakes instead of drawing new ones
+    augment: str = ""              # DiffAugment policy for every image D sees, e.g. "color,translation,cutout"
+    acgan_weight: float = 1.0      # weight of the auxiliary classification loss (conditional=acgan)
+
+
+@RECIPES.register("gan", "GANs on images or points: any loss, penalties, n_critic, DiffAugment, PacGAN packing, "
+                         "unconditional or conditional", options=GANOptions)
 class GANRecipe(Recipe):
-    def __init__(self, G: nn.Module, D: nn.Module, loss: AdversarialLoss, cfg: LossConfig, reuse_fakes: bool,
-                 num_classes: int = 0, conditional: str = "none", real_key: str = "image", pack: int = 1):
-        super().__init__()
-        self.real_key = real_key
-        self.pack = pack
+    Options = GANOptions
+    OPTIMIZERS = {"G": OptimGroup(), "D": OptimGroup()}
+    averaged = ("G",)
+    exported = ("G",)
+
+    @classmethod
+    def sections(cls, options: GANOptions) -> dict[str, type]:
+        return {options.net: NETWORKS.options(options.net)}
+
+    @classmethod
+    def check(cls, cfg: Config, data) -> None:
+        o = cfg.gan
+        for key in ("n_critic", "g_steps", "r1_every", "pack"):
+            if getattr(o, key) < 1:
+                raise GankitError(f"gan.{key} must be at least 1, got {getattr(o, key)}")
+        if o.critic_burst < 0:
+            raise GankitError(f"gan.critic_burst must be 0 (off) or more, got {o.critic_burst}")
+        if o.z_dim < 1:
+            raise GankitError(f"gan.z_dim must be at least 1, got {o.z_dim}")
+        if o.pack > 1:
+            if cfg.train.batch_size % o.pack:
+                raise GankitError(f"train.batch_size ({cfg.train.batch_size}) must be a multiple of gan.pack ({o.pack})")
+            if o.conditional != "none":
+                raise GankitError("gan.pack works with unconditional models only")
+        kinds = [key for key, f in data.fields.items() if f.kind in SAMPLE_KINDS]
+        if len(kinds) != 1:
+            raise GankitError(f"the gan recipe learns one field of kind {' or '.join(SAMPLE_KINDS)}; dataset "
+                              f"'{data.name}' has {', '.join(f'{k} ({f.kind})' for k, f in data.fields.items())}")
+
+    def __init__(self, cfg: Config, data):
+        super().__init__(cfg)
+        self.check(cfg, data)
+        o = self.options = cfg.gan
+        self.real_key = next(key for key, f in data.fields.items() if f.kind in SAMPLE_KINDS)
+        self.outputs = {"fake": data.fields[self.real_key].kind}
+        self.pack = o.pack
+        self.conditional = o.conditional
+        self._num_classes = data.num_classes if o.conditional != "none" else 0
+        spec = PairSpec(o.z_dim, data.fields[self.real_key].shape, data.num_classes, o.conditional, o.pack)
+        G, D = build_pair(o.net, cfg.parts[o.net], spec)
         self.nets = nn.ModuleDict({"G": G, "D": D})
-        self.loss = loss
-        self.cfg = cfg
-        self.reuse_fakes = reuse_fakes
-        self.conditional = conditional
-        self.num_classes = num_classes if conditional != "none" else 0
-        self.policy = parse_policy(cfg.augment)
-        self.lazy_r1 = cfg.r1_gamma > 0 and cfg.r1_every > 1
+        self.loss = LOSSES.get(o.loss)
+        self.reuse_fakes = o.reuse_fakes
+        self.policy = parse_policy(o.augment)
+        self.lazy_r1 = o.r1_gamma > 0 and o.r1_every > 1
         # without batch statistics in D, judging real and fake in one pass equals two passes, and is faster
         self.joint_d = not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules())
         # with reuse, the D phase that precedes a G phase builds G's graph and keeps its fakes
-        self.D_then_G = Phase("D", "D", ("D", "G") if reuse_fakes else ("D",))
+        self.D_then_G = Phase("D", "D", ("D", "G") if o.reuse_fakes else ("D",))
         self.D_only = Phase("D", "D", ("D",))
         self.D_reg = Phase("Dreg", "D", ("D",))
         self.G_phase = Phase("G", "G", ("G",))
+
+    def optimizers(self) -> dict[str, OptimSpec]:
+        return {"G": self.group("G", ("G",)), "D": self.group("D", ("D",))}
+
+    @property
+    def num_classes(self) -> int:
+        return self._num_classes
 
     @property
     def G(self) -> nn.Module:
@@ -60,7 +124,7 @@ class GANRecipe(Recipe):
     def _g_trains_after(self, step: int) -> bool:
         """Whether `step` ends a block of D steps, so that G trains in it (n_critic D steps per block; with
         critic_burst, blocks of that many for the first 25 G steps and every 500th, as the WGAN paper does)."""
-        n, burst = self.cfg.n_critic, self.cfg.critic_burst
+        n, burst = self.options.n_critic, self.options.critic_burst
         if not burst:
             return (step + 1) % n == 0
         if step < BURST_FIRST * burst:
@@ -74,10 +138,10 @@ class GANRecipe(Recipe):
     def schedule(self, step: int) -> list[Phase]:
         g_step = self._g_trains_after(step)
         phases = [self.D_then_G if g_step else self.D_only]
-        if self.lazy_r1 and step % self.cfg.r1_every == 0:
+        if self.lazy_r1 and step % self.options.r1_every == 0:
             phases.append(self.D_reg)
         if g_step:
-            phases += [self.G_phase] * self.cfg.g_steps
+            phases += [self.G_phase] * self.options.g_steps
         return phases
 
     # ------------------------------------------------------------ pieces
@@ -113,85 +177,84 @@ class GANRecipe(Recipe):
 
     # ------------------------------------------------------------ phases
 
-    def compute(self, phase: Phase, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
+    def phase_Dreg(self, phase: Phase, batch: Batch, ctx: StepContext) -> dict[str, torch.Tensor]:
+        """Lazy R1 on real samples, scaled by its interval."""
+        o = self.options
+        real = batch[self.real_key]
+        c_real, _ = self._labels(batch, len(real), ctx)
+        r1 = r1_penalty(self.D, self._pack(real), c_real)
+        return {"loss": 0.5 * o.r1_gamma * o.r1_every * r1, "r1": r1.detach()}
+
+    def phase_D(self, phase: Phase, batch: Batch, ctx: StepContext) -> dict[str, torch.Tensor]:
+        """D's adversarial loss on real samples and detached fakes, with the configured penalties."""
+        o = self.options
         real = batch[self.real_key]  # [N, C, H, W] images or [N, 2] points
-        if phase is self.D_reg:
-            c_real, _ = self._labels(batch, len(real), ctx)
+        c_real, c_fake = self._labels(batch, len(real), ctx)
+        fake = self.G(ctx.randn(len(real), self.G.z_dim), c_fake)
+        if "G" in phase.grads:
+            ctx.scratch["fake"] = (fake, c_fake)
+        if self.joint_d:
+            both = None if c_real is None else torch.cat([c_real, c_fake])
+            logits, classes = self._judge(torch.cat([real, fake.detach()]), both, ctx)
+            logits_real, logits_fake = logits.chunk(2)  # halves: real first (also when packed)
+            classes_real, classes_fake = classes.chunk(2) if classes is not None else (None, None)
+        else:
+            logits_real, classes_real = self._judge(real, c_real, ctx)
+            logits_fake, classes_fake = self._judge(fake.detach(), c_fake, ctx)
+        loss = self.loss.d(logits_real, logits_fake)
+        out = self._d_stats(logits_real, logits_fake)
+        if o.gp_weight > 0:
+            # one interpolation weight per D input (a sample, or a pack of samples), U[0, 1]
+            real_in, fake_in = self._pack(real), self._pack(fake)
+            gp = gradient_penalty(self.D, real_in, fake_in, ctx.rand(len(real_in)), c_real)
+            loss = loss + o.gp_weight * gp
+            out["gp"] = gp.detach()
+        if o.r1_gamma > 0 and not self.lazy_r1:
             r1 = r1_penalty(self.D, self._pack(real), c_real)
-            return {"loss": 0.5 * self.cfg.r1_gamma * self.cfg.r1_every * r1, "r1": r1.detach()}
-        if phase.name == "D":
-            c_real, c_fake = self._labels(batch, len(real), ctx)
-            fake = self.G(ctx.randn(len(real), self.G.z_dim), c_fake)
-            if "G" in phase.grads:
-                ctx.scratch["fake"] = (fake, c_fake)
-            if self.joint_d:
-                both = None if c_real is None else torch.cat([c_real, c_fake])
-                logits, classes = self._judge(torch.cat([real, fake.detach()]), both, ctx)
-                logits_real, logits_fake = logits.chunk(2)  # halves: real first (also when packed)
-                classes_real, classes_fake = classes.chunk(2) if classes is not None else (None, None)
-            else:
-                logits_real, classes_real = self._judge(real, c_real, ctx)
-                logits_fake, classes_fake = self._judge(fake.detach(), c_fake, ctx)
-            loss = self.loss.d(logits_real, logits_fake)
-            out = self._d_stats(logits_real, logits_fake)
-            if self.cfg.gp_weight > 0:
-                # one interpolation weight per D input (a sample, or a pack of samples), U[0, 1]
-                real_in, fake_in = self._pack(real), self._pack(fake)
-                gp = gradient_penalty(self.D, real_in, fake_in, ctx.rand(len(real_in)), c_real)
-                loss = loss + self.cfg.gp_weight * gp
-                out["gp"] = gp.detach()
-            if self.cfg.r1_gamma > 0 and not self.lazy_r1:
-                r1 = r1_penalty(self.D, self._pack(real), c_real)
-                loss = loss + 0.5 * self.cfg.r1_gamma * r1
-                out["r1"] = r1.detach()
-            if classes_real is not None:
-                aux = F.cross_entropy(classes_real, c_real) + F.cross_entropy(classes_fake, c_fake)
-                loss = loss + self.cfg.acgan_weight * aux
-                out["aux"] = aux.detach()
-            return {"loss": loss, **out}
+            loss = loss + 0.5 * o.r1_gamma * r1
+            out["r1"] = r1.detach()
+        if classes_real is not None:
+            aux = F.cross_entropy(classes_real, c_real) + F.cross_entropy(classes_fake, c_fake)
+            loss = loss + o.acgan_weight * aux
+            out["aux"] = aux.detach()
+        return {"loss": loss, **out}
+
+    def phase_G(self, phase: Phase, batch: Batch, ctx: StepContext) -> dict[str, torch.Tensor]:
+        """G's adversarial loss on fakes: those of its step's D phase when reused, else freshly drawn."""
         if self.reuse_fakes and "fake" in ctx.scratch:
             fake, c_fake = ctx.scratch.pop("fake")
         else:
+            real = batch[self.real_key]
             _, c_fake = self._labels(batch, len(real), ctx)
             fake = self.G(ctx.randn(len(real), self.G.z_dim), c_fake)
         logits_fake, classes_fake = self._judge(fake, c_fake, ctx)
         loss = self.loss.g(logits_fake)
         if classes_fake is not None:
-            loss = loss + self.cfg.acgan_weight * F.cross_entropy(classes_fake, c_fake)
+            loss = loss + self.options.acgan_weight * F.cross_entropy(classes_fake, c_fake)
         return {"loss": loss}
 
     @torch.no_grad()
-    def after_phase(self, phase: Phase) -> None:
-        if phase.trains == "D" and self.cfg.clip > 0:  # the original WGAN's Lipschitz constraint
+    def after_phase(self, phase: Phase, ctx: StepContext) -> None:
+        if phase.opt == "D" and self.options.clip > 0:  # the original WGAN's Lipschitz constraint
             for p in self.D.parameters():
-                p.clamp_(-self.cfg.clip, self.cfg.clip)
+                p.clamp_(-self.options.clip, self.options.clip)
 
-    # ------------------------------------------------------------ sampling
+    # ------------------------------------------------------------ results
 
-    def fixed_inputs(self, n: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
-        inputs = {"z": torch.randn(n, self.G.z_dim, generator=generator)}
-        if self.num_classes:  # one class per grid row
-            cols = math.ceil(math.sqrt(n))
-            inputs["c"] = (torch.arange(n) // cols) % self.num_classes
+    def fixed_inputs(self, n: int, data, draws: Draws) -> Batch:
+        """Noise for the grid, with one class per grid row when conditional."""
+        return self.noise_inputs(n, draws, self.cycled_labels(n, per_row=math.ceil(math.sqrt(n))))
+
+    def noise_inputs(self, n: int, draws: Draws, labels: torch.Tensor | None = None) -> Batch:
+        inputs = {"z": draws.randn(n, self.G.z_dim)}  # [n, z_dim]
+        if labels is not None:
+            inputs["c"] = labels.to(draws.device)
         return inputs
 
-    def sample(self, G: nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        return G(inputs["z"], inputs.get("c"))
+    def generate(self, nets: Mapping[str, nn.Module], inputs: Batch, **options) -> Batch:
+        """{"fake": samples in G's range, and "label" when conditional}."""
+        out = {"fake": nets["G"](inputs["z"], inputs.get("c"))}
+        if "c" in inputs:
+            out["label"] = inputs["c"]
+        return out
 
-
-@RECIPES.register("gan", "GANs on images or points: any loss, penalties, n_critic, DiffAugment, PacGAN packing, "
-                          "unconditional or conditional")
-def build_gan(cfg: Config, data) -> GANRecipe:
-    for key in ("n_critic", "g_steps", "r1_every"):
-        if getattr(cfg.loss, key) < 1:
-            raise GankitError(f"loss.{key} must be at least 1, got {getattr(cfg.loss, key)}")
-    if cfg.loss.critic_burst < 0:
-        raise GankitError(f"loss.critic_burst must be 0 (off) or more, got {cfg.loss.critic_burst}")
-    if cfg.model.pack > 1:
-        if cfg.train.batch_size % cfg.model.pack:
-            raise GankitError(f"train.batch_size ({cfg.train.batch_size}) must be a multiple of model.pack ({cfg.model.pack})")
-        if cfg.model.conditional != "none":
-            raise GankitError("model.pack works with unconditional models only")
-    G, D = build_networks(cfg.model, data.sample_shape, data.num_classes)
-    return GANRecipe(G, D, LOSSES.get(cfg.loss.name), cfg.loss, cfg.train.reuse_fakes, data.num_classes,
-                     cfg.model.conditional, data.key, cfg.model.pack)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import torch
 
-from .config import resolve
-from .trainer import Trainer
+from ..config import resolve
+from ..trainer import Trainer
 
 SUITES = {
     "mnist": ["mnist-dcgan", "mnist-wgan", "mnist-wgan-gp", "mnist-lsgan", "mnist-hinge-sn", "mnist-cgan",

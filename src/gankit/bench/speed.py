@@ -26,10 +26,10 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from .config import Config, resolve
-from .nets import build_networks
-from .registry import LOSSES
-from .trainer import Trainer, bf16_supported, pick_device
+from ..config import Config, resolve
+from ..recipes import build_recipe
+from ..registry import LOSSES
+from ..trainer import Trainer, bf16_supported, pick_device
 
 
 class ReferenceLoop:
@@ -39,15 +39,17 @@ class ReferenceLoop:
         torch.manual_seed(cfg.train.seed)
         self.device = trainer.device
         self.data, self.sampler = trainer.data, trainer.sampler
-        self.G, self.D = (m.to(self.device) for m in build_networks(cfg.model, trainer.data.sample_shape))
-        betas = (cfg.optim.beta1, cfg.optim.beta2)
-        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.optim.lr_g, betas=betas)
-        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.optim.lr_d, betas=betas)
-        self.loss = LOSSES.get(cfg.loss.name)
+        recipe = build_recipe(cfg, trainer.data)  # fresh networks, initialised as the trainer's were
+        self.key = recipe.real_key
+        self.G, self.D = recipe.nets["G"].to(self.device), recipe.nets["D"].to(self.device)
+        G, D = cfg.optim.G, cfg.optim.D
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=G.lr, betas=(G.beta1, G.beta2))
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=D.lr, betas=(D.beta1, D.beta2))
+        self.loss = LOSSES.get(cfg.gan.loss)
         self.z_dim = self.G.z_dim
 
     def step(self) -> tuple[float, float]:
-        real = self.data.batch(self.sampler.next())[self.data.key]
+        real = self.data.batch(self.sampler.next())[self.key]
         n = len(real)
         self.opt_D.zero_grad()
         fake = self.G(torch.randn(n, self.z_dim, device=self.device))
@@ -145,9 +147,9 @@ def sampling_rates(trainer: Trainer, n: int) -> dict:
     dev = trainer.device
     seconds = timed(lambda: trainer.draw(n), dev)
     out = {"sample_images_per_s": n / seconds}
-    if trainer.protocol is not None and trainer.data.key == "image":
-        samples, labels = trainer.draw(n)
-        seconds = timed(lambda: trainer.protocol.final(samples, labels, 0, "speed"), dev)
+    if trainer.protocol is not None and trainer.recipe.outputs["fake"] == "image":
+        outputs = trainer.draw(n)
+        seconds = timed(lambda: trainer.protocol.final(outputs, 0, "speed"), dev)
         out["eval_images_per_s"] = n / seconds
     return out
 
@@ -158,8 +160,8 @@ def parity(preset: str, steps: int, seeds: int, device: str, overrides: list[str
     gankit runs without its generator EMA here (the plain loop has none), so the comparison isolates what
     the fast path changes: bf16, fake reuse, fused optimizers.
     """
-    from .metrics.evaluate import evaluate_images
-    from .sampling import Generator
+    from ..metrics.evaluate import evaluate_images
+    from ..sampling import Pipeline
 
     fids: dict[str, list[float]] = {"reference": [], "gankit": []}
     for seed in range(seeds):
@@ -170,7 +172,7 @@ def parity(preset: str, steps: int, seeds: int, device: str, overrides: list[str
         reference = ReferenceLoop(cfg, trainer)
         for _ in range(steps):
             reference.step()
-        images, _ = Generator(reference.G, trainer.export_meta()).sample_with_labels(10000, seed=0)
+        images = Pipeline(trainer.recipe, {"G": reference.G}, trainer.export_meta()).sample(10000, seed=0)
         fids["reference"].append(evaluate_images(images, fid_only=True)["fid"])
         fids["gankit"].append(trainer.fit().metrics["fid"])
         print(json.dumps({"preset": preset, "seed": seed, "reference_fid": fids["reference"][-1],
@@ -228,7 +230,7 @@ def speed(presets: list[str], steps: int, rounds: int, device: str, overrides: l
         rows.append(row)
         print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items() if k != "processes"}),
               flush=True)
-    from .bench import machine
+    from .quality import machine
 
     lines = [f"### Training speed ({machine()})", "",
              f"matmul bound: fp32 {bounds['fp32'] / 1e12:.2f} TFLOP/s"
