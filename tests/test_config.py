@@ -1,15 +1,15 @@
 import pytest
 import yaml
 
-from gankit.config import Config, config_from_dict, preset_names, resolve
+from gankit.config import OptimGroup, config_from_dict, migrate_legacy, preset_names, resolve
 from gankit.errors import GankitError
 
 
 def test_presets_resolve_and_differ_from_defaults_only_by_their_delta():
     assert {"seed-mlp", "mnist-dcgan"} <= set(preset_names())
     cfg = resolve("seed-mlp")
-    assert cfg.model.net == "mlp" and cfg.train.batch_size == 128 and cfg.model.z_dim == 100
-    assert cfg.optim.lr_g == Config().optim.lr_g
+    assert cfg.gan.net == "mlp" and cfg.train.batch_size == 128 and cfg.gan.z_dim == 100
+    assert cfg.optim.G.lr == OptimGroup().lr and set(cfg.parts) == {"gan", "mlp"}
 
 
 def test_default_preset_is_mnist_dcgan():
@@ -17,12 +17,12 @@ def test_default_preset_is_mnist_dcgan():
 
 
 def test_overrides_are_typed():
-    cfg = resolve("seed-mlp", ["train.batch_size=32", "optim.lr_g=1e-3", "train.reuse_fakes=false",
-                               "model.g_hidden=[8, 16]"])
+    cfg = resolve("seed-mlp", ["train.batch_size=32", "optim.G.lr=1e-3", "gan.reuse_fakes=false",
+                               "mlp.g_hidden=[8, 16]"])
     assert cfg.train.batch_size == 32
-    assert cfg.optim.lr_g == 1e-3 and isinstance(cfg.optim.lr_g, float)
-    assert cfg.train.reuse_fakes is False
-    assert cfg.model.g_hidden == [8, 16]
+    assert cfg.optim.G.lr == 1e-3 and isinstance(cfg.optim.G.lr, float)
+    assert cfg.gan.reuse_fakes is False
+    assert cfg.mlp.g_hidden == [8, 16]
 
 
 def test_unknown_key_lists_the_valid_keys():
@@ -35,8 +35,8 @@ def test_unknown_key_lists_the_valid_keys():
 def test_wrong_types_are_refused():
     with pytest.raises(GankitError, match="'train.batch_size' expects int, got 'big'"):
         resolve(None, ["train.batch_size=big"])
-    with pytest.raises(GankitError, match="'train.reuse_fakes' expects bool"):
-        resolve(None, ["train.reuse_fakes=3"])
+    with pytest.raises(GankitError, match="'gan.reuse_fakes' expects bool"):
+        resolve(None, ["gan.reuse_fakes=3"])
     with pytest.raises(GankitError, match="expects int"):
         resolve(None, ["train.steps=2.5"])
     with pytest.raises(GankitError, match="is a section"):
@@ -53,26 +53,70 @@ def test_unknown_preset_lists_presets():
 def test_yaml_round_trip_and_strict_dict_building():
     cfg = resolve("seed-mlp", ["train.seed=7"])
     assert config_from_dict(yaml.safe_load(cfg.to_yaml())) == cfg
-    with pytest.raises(GankitError, match="unknown config key 'model.depth'"):
-        config_from_dict({"model": {"depth": 3}})
+    with pytest.raises(GankitError, match="unknown config key 'gan.depth'"):
+        config_from_dict({"gan": {"depth": 3}})
     with pytest.raises(GankitError, match="must be a mapping"):
-        config_from_dict({"model": 3})
+        config_from_dict({"train": 3})
 
 
 def test_preset_from_a_yaml_file(tmp_path):
     path = tmp_path / "mine.yaml"
-    path.write_text("model:\n  net: mlp\ntrain:\n  steps: 7\n")
+    path.write_text("gan:\n  net: mlp\nmlp:\n  g_hidden: [8]\ntrain:\n  steps: 7\n")
     cfg = resolve(str(path))
-    assert cfg.preset == "mine" and cfg.train.steps == 7 and cfg.model.net == "mlp"
+    assert cfg.preset == "mine" and cfg.train.steps == 7 and cfg.gan.net == "mlp" and cfg.mlp.g_hidden == [8]
 
 
 def test_presets_inherit_from_a_base(tmp_path):
     wgan = resolve("mnist-wgan")
     default = resolve("mnist-dcgan")
-    assert wgan.model.g_width == default.model.g_width and wgan.train.precision == default.train.precision
-    assert wgan.loss.name == "wasserstein" and wgan.preset == "mnist-wgan"
+    assert wgan.dcgan.g_width == default.dcgan.g_width and wgan.train.precision == default.train.precision
+    assert wgan.gan.loss == "wasserstein" and wgan.preset == "mnist-wgan"
     assert "WGAN" in wgan.description
     (tmp_path / "a.yaml").write_text(f"base: {tmp_path / 'b.yaml'}\n")
     (tmp_path / "b.yaml").write_text(f"base: {tmp_path / 'a.yaml'}\n")
     with pytest.raises(GankitError, match="cycle"):
         resolve(str(tmp_path / "a.yaml"))
+
+
+def test_sections_follow_the_components():
+    cfg = resolve("mnist-dcgan", ["gan.net=mlp", "mlp.g_hidden=[8]"])
+    assert set(cfg.parts) == {"gan", "mlp"} and "dcgan" not in cfg.to_dict()
+    # a section of the network chosen later on the same command line may come first
+    assert resolve("mnist-dcgan", ["mlp.g_hidden=[8]", "gan.net=mlp"]).mlp.g_hidden == [8]
+    with pytest.raises(GankitError, match="config section 'resnet' is not used by this config .*gan, dcgan"):
+        resolve("mnist-dcgan", ["resnet.g_width=8"])
+    with pytest.raises(GankitError, match="config section 'mlp' is not used"):
+        config_from_dict({"mlp": {"g_hidden": [8]}})
+    with pytest.raises(GankitError, match="unknown network 'nope'; valid: dcgan, mlp, resnet, toy-mlp"):
+        resolve("mnist-dcgan", ["gan.net=nope"])
+    with pytest.raises(GankitError, match="unknown recipe 'cyclegan'; valid: gan"):
+        resolve("mnist-dcgan", ["recipe=cyclegan"])
+
+
+def test_optimizers_are_keyed_by_name():
+    cfg = resolve("mnist-wgan-gp", ["optim.D.beta2=0.99"])
+    assert (cfg.optim.G.lr, cfg.optim.D.lr) == (8e-4, 1e-4)
+    assert (cfg.optim.G.beta1, cfg.optim.G.beta2, cfg.optim.D.beta2) == (0.0, 0.9, 0.99)
+    with pytest.raises(GankitError, match="unknown config key 'optim.E.lr'; valid keys: .*optim.G, optim.D"):
+        resolve(None, ["optim.E.lr=1"])
+
+
+@pytest.mark.parametrize("old, new", [("model.net=mlp", "gan.net"), ("optim.lr_g=1e-3", "optim.G.lr"),
+                                      ("loss.r1_gamma=1", "gan.r1_gamma"), ("train.reuse_fakes=false", "gan.reuse_fakes"),
+                                      ("model.g_width=8", "dcgan.g_width")])
+def test_old_keys_say_where_they_moved(old, new):
+    with pytest.raises(GankitError, match=f"moved.*{new}"):
+        resolve(None, [old])
+
+
+def test_configs_saved_before_the_sections_moved_are_migrated():
+    old = {"recipe": "gan", "model": {"net": "mlp", "z_dim": 64, "g_width": 64, "g_hidden": [8], "pack": 2},
+           "loss": {"name": "hinge", "r1_gamma": 1.0}, "train": {"reuse_fakes": False, "steps": 9},
+           "optim": {"lr_g": 1e-3, "lr_d": 2e-3, "beta1": 0.0, "beta2": 0.9, "name": "adam"}}
+    new = migrate_legacy(old)
+    assert new["gan"] == {"loss": "hinge", "r1_gamma": 1.0, "net": "mlp", "z_dim": 64, "pack": 2, "reuse_fakes": False}
+    assert new["mlp"] == {"g_hidden": [8]}  # g_width is not an mlp option: dropped
+    assert new["optim"] == {"name": "adam", "G": {"beta1": 0.0, "beta2": 0.9, "lr": 1e-3},
+                            "D": {"beta1": 0.0, "beta2": 0.9, "lr": 2e-3}}
+    cfg = config_from_dict(old)
+    assert cfg.gan.loss == "hinge" and cfg.mlp.g_hidden == [8] and cfg.optim.D.lr == 2e-3 and cfg.train.steps == 9

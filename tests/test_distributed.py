@@ -10,7 +10,7 @@ from conftest import TINY
 
 # no BatchNorm: its statistics are per process, everything else must match one process exactly
 ARGS = ["train", "seed-mlp", "--no-progress", "--steps", "12"] + sum(
-    (["--set", s] for s in TINY + ["model.g_hidden=[32, 32]", "model.d_hidden=[32]", "train.threads=1",
+    (["--set", s] for s in TINY + ["mlp.g_hidden=[32, 32]", "mlp.d_hidden=[32]", "train.threads=1",
                                    "train.ema_halflife_kimg=0.5", "train.precision=fp32"]), [])
 
 
@@ -29,7 +29,7 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
     run(tmp_path / "one", 1)
     run(tmp_path / "two", 2)
     one, two = load_generator(tmp_path / "one"), load_generator(tmp_path / "two")
-    a, b = one.G.state_dict(), two.G.state_dict()
+    a, b = one.nets["G"].state_dict(), two.nets["G"].state_dict()
     assert all(torch.allclose(a[k], b[k], atol=1e-5, rtol=1e-4) for k in a)
     assert not any(torch.equal(a[k], torch.zeros_like(a[k])) for k in a)
     # only rank 0 wrote: one stats line per tick, not two

@@ -14,25 +14,25 @@ onnxruntime = pytest.importorskip("onnxruntime")
 
 
 def train(tmp_path, *extra):
-    cfg = resolve("mnist-dcgan", TINY + ["model.g_width=8", "model.d_width=8", "train.steps=3", *extra])
+    cfg = resolve("mnist-dcgan", TINY + ["dcgan.g_width=8", "dcgan.d_width=8", "train.steps=3", *extra])
     Trainer(cfg, tmp_path, progress=False).fit()
     return load_generator(tmp_path)
 
 
-@pytest.mark.parametrize("extra", [[], ["model.conditional=projection"]])
+@pytest.mark.parametrize("extra", [[], ["gan.conditional=projection"]])
 def test_onnx_generator_matches_pytorch(tmp_path, extra):
     G = train(tmp_path, *extra)
     path = export(tmp_path, "onnx")
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    z = torch.randn(5, G.z_dim, generator=torch.Generator().manual_seed(1))
+    z = torch.randn(5, G.recipe.options.z_dim, generator=torch.Generator().manual_seed(1))
     feeds = {"z": z.numpy()}
     c = None
     if G.conditional:
         c = torch.tensor([0, 3, 7, 7, 9])
         feeds["c"] = c.numpy()
-    (onnx_out,) = session.run(["samples"], feeds)
-    with torch.no_grad():
-        torch_out = G.G(z, c).numpy()
+    assert [i.name for i in session.get_inputs()] == list(feeds) and [o.name for o in session.get_outputs()] == ["fake"]
+    (onnx_out,) = session.run(["fake"], feeds)
+    torch_out = G.generate({"z": z, **({"c": c} if c is not None else {})})["fake"].numpy()
     assert onnx_out.shape == (5, 1, 28, 28)
     assert np.allclose(onnx_out, torch_out, atol=1e-5)
 

@@ -8,7 +8,7 @@ from gankit.trainer import Trainer
 
 from conftest import TINY
 
-SMALL = TINY + ["model.g_hidden=[32]", "model.d_hidden=[32]", "train.ckpt_every=4", "train.log_every=2"]
+SMALL = TINY + ["mlp.g_hidden=[32]", "mlp.d_hidden=[32]", "train.ckpt_every=4", "train.log_every=2"]
 
 
 def poison(trainer):
@@ -38,7 +38,7 @@ def test_nan_with_rollback_resumes_from_the_last_checkpoint_at_half_the_rate(tmp
     trainer.cfg.train.steps = 16
     result = trainer.fit()
     assert result.failed is None and result.step == 16 and trainer.rollbacks == 1
-    assert trainer.opts["G"].param_groups[0]["lr"] == trainer.cfg.optim.lr_g * 0.5
+    assert trainer.opts["G"].param_groups[0]["lr"] == trainer.cfg.optim.G.lr * 0.5
     assert all(torch.isfinite(p).all() for p in trainer.recipe.parameters())
     kinds = [json.loads(line)["kind"] for line in (tmp_path / "health.jsonl").read_text().splitlines()]
     assert kinds == ["non-finite", "rollback"]
@@ -51,7 +51,7 @@ def test_discriminator_overpowering_needs_a_sustained_window():
     monitor.check(3, {"D(x)": 0.7, "D(G(z))": 0.3}, {})  # a normal tick resets the window
     assert monitor.check(4, strong, {}) == [] and monitor.check(5, strong, {}) == []
     events = monitor.check(6, strong, {})
-    assert [e.kind for e in events] == ["d-overpowers"] and "lr_d" in events[0].advice
+    assert [e.kind for e in events] == ["d-overpowers"] and "optim.D.lr" in events[0].advice
     assert monitor.check(7, strong, {}) == []  # reported once
 
 
@@ -75,5 +75,5 @@ def test_each_rollback_halves_the_configured_rate_once(tmp_path):
     assert trainer.rollback()
     trainer.save_checkpoint()  # this checkpoint's optimizer already holds the halved rate
     assert trainer.rollback()
-    assert trainer.opts["G"].param_groups[0]["lr"] == trainer.cfg.optim.lr_g * 0.25
-    assert trainer.opts["D"].param_groups[0]["lr"] == trainer.cfg.optim.lr_d * 0.25
+    assert trainer.opts["G"].param_groups[0]["lr"] == trainer.cfg.optim.G.lr * 0.25
+    assert trainer.opts["D"].param_groups[0]["lr"] == trainer.cfg.optim.D.lr * 0.25

@@ -9,11 +9,12 @@ from gankit.trainer import Trainer
 
 from conftest import TINY
 
-DCGAN = ["model.net=dcgan", "model.g_width=8", "model.d_width=8"]
+DCGAN = ["gan.net=dcgan", "dcgan.g_width=8", "dcgan.d_width=8"]
 
 
 def trainer(tmp_path, *extra, steps=4):
-    cfg = resolve("mnist-dcgan", TINY + DCGAN + [f"train.steps={steps}", *extra])
+    small = [] if any(e.startswith("gan.net=") for e in extra) else DCGAN
+    cfg = resolve("mnist-dcgan", TINY + small + [f"train.steps={steps}", *extra])
     return Trainer(cfg, tmp_path, progress=False)
 
 
@@ -22,12 +23,12 @@ def phase_names(t, steps):
 
 
 def test_n_critic_and_lazy_r1_schedules(tmp_path):
-    t = trainer(tmp_path, "loss.n_critic=3", "loss.r1_gamma=1", "loss.r1_every=2")
+    t = trainer(tmp_path, "gan.n_critic=3", "gan.r1_gamma=1", "gan.r1_every=2")
     assert phase_names(t, 4) == [["D", "Dreg"], ["D"], ["D", "Dreg", "G"], ["D"]]
 
 
 def test_g_steps_repeat_the_g_phase_with_fresh_noise(tmp_path):
-    t = trainer(tmp_path, "loss.g_steps=2")
+    t = trainer(tmp_path, "gan.g_steps=2")
     assert phase_names(t, 2) == [["D", "G", "G"], ["D", "G", "G"]]
     G = t.recipe.nets["G"]
     before = [p.detach().clone() for p in G.parameters()]
@@ -41,7 +42,7 @@ def test_g_steps_repeat_the_g_phase_with_fresh_noise(tmp_path):
 
 @pytest.mark.parametrize("n_critic", [1, 3])
 def test_critic_bursts_follow_the_wgan_papers_loop(tmp_path, n_critic):
-    t = trainer(tmp_path, f"loss.n_critic={n_critic}", "loss.critic_burst=7")
+    t = trainer(tmp_path, f"gan.n_critic={n_critic}", "gan.critic_burst=7")
     expected, step = [], 0  # the paper's loop: Diters D steps, then one G step
     for g in range(1600):
         step += 7 if g < 25 or g % 500 == 0 else n_critic
@@ -51,47 +52,47 @@ def test_critic_bursts_follow_the_wgan_papers_loop(tmp_path, n_critic):
 
 
 def test_negative_critic_bursts_are_refused(tmp_path):
-    with pytest.raises(GankitError, match="loss.critic_burst must be 0 \\(off\\) or more, got -1"):
-        trainer(tmp_path, "loss.critic_burst=-1")
+    with pytest.raises(GankitError, match="gan.critic_burst must be 0 \\(off\\) or more, got -1"):
+        trainer(tmp_path, "gan.critic_burst=-1")
 
 
 @pytest.mark.parametrize("key", ["n_critic", "g_steps", "r1_every"])
 def test_step_counts_below_one_are_refused(tmp_path, key):
-    with pytest.raises(GankitError, match=f"loss.{key} must be at least 1, got 0"):
-        trainer(tmp_path, f"loss.{key}=0")
+    with pytest.raises(GankitError, match=f"gan.{key} must be at least 1, got 0"):
+        trainer(tmp_path, f"gan.{key}=0")
 
 
 @pytest.mark.parametrize("extra", [
-    ["loss.name=wasserstein", "loss.clip=0.01", "loss.n_critic=2", "model.d_norm=none"],
-    ["loss.name=wasserstein", "loss.gp_weight=10", "model.d_norm=none"],
-    ["loss.name=hinge", "model.d_spectral_norm=true", "model.d_norm=none"],
-    ["loss.name=least-squares"],
-    ["loss.name=minimax", "train.reuse_fakes=false"],
-    ["loss.r1_gamma=5", "loss.r1_every=2"],
-    ["loss.augment=color,translation,cutout"],
-    ["model.conditional=projection"],
-    ["model.conditional=acgan"],
-    ["model.net=resnet", "data.resolution=32", "model.d_spectral_norm=true"],
+    ["gan.loss=wasserstein", "gan.clip=0.01", "gan.n_critic=2", "dcgan.d_norm=none"],
+    ["gan.loss=wasserstein", "gan.gp_weight=10", "dcgan.d_norm=none"],
+    ["gan.loss=hinge", "dcgan.d_spectral_norm=true", "dcgan.d_norm=none"],
+    ["gan.loss=least-squares"],
+    ["gan.loss=minimax", "gan.reuse_fakes=false"],
+    ["gan.r1_gamma=5", "gan.r1_every=2"],
+    ["gan.augment=color,translation,cutout"],
+    ["gan.conditional=projection"],
+    ["gan.conditional=acgan"],
+    ["gan.net=resnet", "data.resolution=32", "resnet.d_spectral_norm=true", "resnet.g_width=8", "resnet.d_width=8"],
 ])
 def test_every_loss_penalty_and_mode_trains(tmp_path, extra):
     result = trainer(tmp_path, *extra).fit()
     records = [__import__("json").loads(line) for line in result.stats.read_text().splitlines()]
     assert result.step == 4 and all(np.isfinite(v) for r in records for v in r.values())
-    if "loss.gp_weight=10" in extra:
+    if "gan.gp_weight=10" in extra:
         assert "gp" in records[-1] and "D_real" in records[-1]
-    if "model.conditional=acgan" in extra:
+    if "gan.conditional=acgan" in extra:
         assert "aux" in records[-1]
 
 
 def test_weight_clipping_holds_after_every_d_step(tmp_path):
-    t = trainer(tmp_path, "loss.name=wasserstein", "loss.clip=0.01", "model.d_norm=none")
+    t = trainer(tmp_path, "gan.loss=wasserstein", "gan.clip=0.01", "dcgan.d_norm=none")
     for _ in range(3):
         t.train_step()
         assert max(p.abs().max().item() for p in t.recipe.nets["D"].parameters()) <= 0.01 + 1e-9
 
 
 def test_conditional_sampling_returns_the_requested_labels(tmp_path):
-    t = trainer(tmp_path, "model.conditional=projection")
+    t = trainer(tmp_path, "gan.conditional=projection")
     t.fit()
     G = load_generator(tmp_path)
     images, labels = G.sample_with_labels(12, seed=0, label=7)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gankit.checkpoint import list_checkpoints, load_state, read_export
-from gankit.config import resolve
+from gankit.config import parse_override, resolve
 from gankit.data.mnist import read_idx
 from gankit.errors import GankitError
 
@@ -38,7 +38,7 @@ def test_any_override_text_gives_a_config_or_a_gankit_error(overrides):
 
 
 @FUZZ
-@given(key=st.sampled_from(["train.steps", "train.batch_size", "optim.lr_g", "train.reuse_fakes", "model.g_hidden",
+@given(key=st.sampled_from(["train.steps", "train.batch_size", "optim.G.lr", "gan.reuse_fakes", "mlp.g_hidden",
                             "data.name", "train.minutes"]),
        value=st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans(), st.text(max_size=10),
                        st.lists(st.integers(), max_size=3)))
@@ -47,8 +47,13 @@ def test_typed_keys_accept_or_refuse_cleanly(key, value):
         cfg = resolve("seed-mlp", [f"{key}={value}"])
     except GankitError:
         return
-    section, name = key.split(".")
-    assert getattr(getattr(cfg, section), name) is not None
+    default, got = resolve("seed-mlp").to_dict(), cfg.to_dict()
+    for part in key.split("."):
+        default, got = default[part], got[part]
+    expected = parse_override(f"{key}={value}")[1]  # what the command line said, as YAML reads it
+    if isinstance(default, (float, str)):
+        expected = type(default)(expected)
+    assert got == expected and type(got) is type(default)
 
 
 @FUZZ
@@ -83,7 +88,7 @@ def test_random_idx_files_are_refused_or_parsed(tmp_path, data):
 
 def start_training(out):
     args = ["train", "seed-mlp", "--no-progress", "--out", str(out), "--resume", "auto", "--steps", "100000"]
-    args += sum((["--set", s] for s in TINY + ["train.ckpt_every=3", "model.g_hidden=[16]", "model.d_hidden=[16]",
+    args += sum((["--set", s] for s in TINY + ["train.ckpt_every=3", "mlp.g_hidden=[16]", "mlp.d_hidden=[16]",
                                                "train.keep_checkpoints=2", "train.threads=1"]), [])
     return subprocess.Popen([sys.executable, "-m", "gankit", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

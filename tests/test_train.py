@@ -13,7 +13,7 @@ from gankit.trainer import Trainer
 
 from conftest import TINY
 
-SMALL_MLP = ["model.g_hidden=[32, 32]", "model.d_hidden=[32]"]
+SMALL_MLP = ["mlp.g_hidden=[32, 32]", "mlp.d_hidden=[32]"]
 
 
 def params(trainer):
@@ -22,7 +22,9 @@ def params(trainer):
 
 @pytest.mark.parametrize("preset", preset_names())
 def test_every_preset_trains_on_tiny_data(preset, tmp_path):
-    cfg = resolve(preset, TINY + ["train.steps=10", "train.log_every=5", "model.g_width=8", "model.d_width=8"])
+    net = resolve(preset).gan.net
+    small = [f"{net}.g_width=8", f"{net}.d_width=8"] if net == "dcgan" else [f"{net}.g_hidden=[32]", f"{net}.d_hidden=[32]"]
+    cfg = resolve(preset, TINY + ["train.steps=10", "train.log_every=5", *small])
     result = Trainer(cfg, tmp_path, progress=False).fit()
     assert result.step == 10
     for name in ("config.yaml", "stats.jsonl", "samples.png", "curves.png", "generator.safetensors",
@@ -36,7 +38,8 @@ def test_every_preset_trains_on_tiny_data(preset, tmp_path):
 
 
 def run(tmp_path, steps, resume=None, extra=()):
-    cfg = resolve("seed-mlp", TINY + SMALL_MLP + [f"train.steps={steps}", "train.ckpt_every=300", *extra])
+    small = [] if any(e.startswith("gan.net=") for e in extra) else SMALL_MLP
+    cfg = resolve("seed-mlp", TINY + small + [f"train.steps={steps}", "train.ckpt_every=300", *extra])
     trainer = Trainer(cfg, tmp_path, resume=resume, progress=False)
     trainer.fit()
     return trainer
@@ -47,7 +50,7 @@ def test_resume_is_exact(tmp_path):
     whole = run(tmp_path / "whole", 2000, extra=extra)
     run(tmp_path / "split", 1000, extra=extra)
     resumed = run(tmp_path / "split", 2000, resume=latest_checkpoint(tmp_path / "split"), extra=extra)
-    ema_a, ema_b = whole.ema.state_dict(), resumed.ema.state_dict()
+    ema_a, ema_b = whole.emas["G"].state_dict(), resumed.emas["G"].state_dict()
     assert all(torch.equal(ema_a[k], ema_b[k]) for k in ema_a)
     assert resumed.step == whole.step == 2000
     a, b = params(whole), params(resumed)
@@ -59,8 +62,8 @@ def test_resume_is_exact(tmp_path):
 
 
 def test_resume_is_exact_with_batchnorm_and_fresh_noise(tmp_path):
-    extra = ["model.net=dcgan", "model.g_width=8", "model.d_width=8", "model.g_norm=batch", "model.d_norm=batch",
-             "train.reuse_fakes=false"]
+    extra = ["gan.net=dcgan", "dcgan.g_width=8", "dcgan.d_width=8", "dcgan.g_norm=batch", "dcgan.d_norm=batch",
+             "gan.reuse_fakes=false"]
     whole = run(tmp_path / "whole", 60, extra=extra)
     run(tmp_path / "split", 25, extra=extra)
     resumed = run(tmp_path / "split", 60, resume=latest_checkpoint(tmp_path / "split"), extra=extra)
@@ -71,8 +74,8 @@ def test_resume_is_exact_with_batchnorm_and_fresh_noise(tmp_path):
 
 def test_resume_refuses_a_changed_config(tmp_path):
     run(tmp_path, 3)
-    cfg = resolve("seed-mlp", TINY + SMALL_MLP + ["train.steps=6", "optim.lr_g=0.1"])
-    with pytest.raises(GankitError, match="config differs in optim.lr_g"):
+    cfg = resolve("seed-mlp", TINY + SMALL_MLP + ["train.steps=6", "optim.G.lr=0.1"])
+    with pytest.raises(GankitError, match="config differs in optim.G.lr"):
         Trainer(cfg, tmp_path, resume=latest_checkpoint(tmp_path), progress=False)
 
 
@@ -114,11 +117,9 @@ def test_samples_files_and_fixed_noise_grid(tmp_path):
     assert Image.open(tmp_path / "s.png").size == (2 * (4 * 30 + 2), 2 * (3 * 30 + 2))  # 4 x 3 cells of 30 px, doubled
     with pytest.raises(GankitError, match="use a .png"):
         write_samples(images, tmp_path / "s.jpg")
-    # the exported generator reproduces the trainer's fixed-noise grid
-    trainer.recipe.eval()
-    with torch.no_grad():
-        expected = trainer.recipe.sample(trainer.recipe.nets["G"], trainer.fixed)
-    assert torch.allclose(G.G(trainer.fixed["z"]), expected)
+    # the exported generator reproduces the trainer's fixed-noise grid, through the one `generate` path
+    expected = trainer.sample_fixed()["fake"]
+    assert torch.equal(G(trainer.fixed)["fake"], expected)
 
 
 def test_cheap_fid_best_generator_final_metrics_and_report(tmp_path):
@@ -171,8 +172,8 @@ def test_linear_learning_rate_decay(tmp_path):
                       progress=False)
     trainer.fit()
     # the last step (19) ran at (1 - (19 - 10) / 10) of the configured rates
-    assert trainer.opts["G"].param_groups[0]["lr"] == pytest.approx(trainer.cfg.optim.lr_g * 0.1)
-    assert trainer.opts["D"].param_groups[0]["lr"] == pytest.approx(trainer.cfg.optim.lr_d * 0.1)
+    assert trainer.opts["G"].param_groups[0]["lr"] == pytest.approx(trainer.cfg.optim.G.lr * 0.1)
+    assert trainer.opts["D"].param_groups[0]["lr"] == pytest.approx(trainer.cfg.optim.D.lr * 0.1)
     with pytest.raises(GankitError, match="optim.decay_from must be between 0 and 1"):
         Trainer(resolve("seed-mlp", TINY + ["optim.decay_from=1.5"]), tmp_path / "bad", progress=False)
 

@@ -426,7 +426,12 @@ def resolve(preset: str | None = None, overrides: list[str] = ()) -> Config:
     """defaults <- preset <- overrides, strictly checked."""
     delta = preset_delta(preset or DEFAULT_PRESET)
     config_from_dict(delta)  # report preset errors before override errors
-    return config_from_dict(apply_overrides(delta, list(overrides)))
+    data = apply_overrides(delta, list(overrides))
+    # a component the overrides swapped out (--set gan.net=mlp) takes the preset's settings for it along
+    _, sections, _ = component_sections(data)
+    named = {parse_override(text)[0][0] for text in overrides}
+    return config_from_dict({k: v for k, v in data.items()
+                             if k in sections or k in named or not _is_component(k)})
 
 
 def load_config_file(path: str | Path) -> Config:
