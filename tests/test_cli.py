@@ -107,7 +107,7 @@ def test_bench_quality_writes_tables(tmp_path, capsys):
 
 
 def test_bench_speed_writes_a_table_with_the_ratio_and_the_bound(tmp_path, capsys):
-    args = ["bench", "speed", "--preset", "seed-mlp", "--steps", "2", "--rounds", "1", "--repeats", "2",
+    args = ["bench", "speed", "--preset", "seed-mlp", "--steps", "2", "--rounds", "1", "--repeats", "2", "--sample-n", "300",
             "--out", str(tmp_path), "--set", "data.limit=512", "--set", "mlp.g_hidden=[32]", "--set", "mlp.d_hidden=[32]"]
     assert main(args) == 0
     table = (tmp_path / "speed-cpu.md").read_text()

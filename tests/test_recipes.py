@@ -111,3 +111,34 @@ def test_unconditional_model_refuses_a_label(tmp_path):
     trainer(tmp_path).fit()
     with pytest.raises(Exception, match="needs a conditional model"):
         load_generator(tmp_path).sample(2, label=3)
+
+
+@pytest.mark.parametrize("extra, option, key, weight", [
+    (["gan.loss=wasserstein", "gan.gp_weight=10"], "gp_weight", "gp", 10),
+    (["gan.r1_gamma=5"], "r1_gamma", "r1", 2.5),  # gamma / 2
+    (["gan.conditional=acgan", "gan.acgan_weight=0.3"], "acgan_weight", "aux", 0.3),
+])
+def test_each_penalty_enters_the_d_loss_with_its_weight(tmp_path, extra, option, key, weight):
+    from gankit.recipes import StepContext
+
+    t = trainer(tmp_path, *extra)
+    recipe = t.recipe.eval()  # no spectral-norm power iteration between the two losses compared
+    batch = t.data.batch(t.sampler.next())
+
+    def d_phase():
+        return recipe.compute(recipe.D_only, batch, StepContext(torch.Generator().manual_seed(0), t.device))
+
+    out = d_phase()
+    setattr(recipe.options, option, 0.0)
+    without = d_phase()
+    assert key not in without or option == "acgan_weight"
+    assert (out["loss"] - without["loss"]).item() == pytest.approx(weight * out[key].item(), rel=1e-4)
+
+
+def test_lazy_r1_is_scaled_by_its_interval(tmp_path):
+    from gankit.recipes import StepContext
+
+    t = trainer(tmp_path, "gan.r1_gamma=5", "gan.r1_every=4")
+    batch = t.data.batch(t.sampler.next())
+    out = t.recipe.eval().compute(t.recipe.D_reg, batch, StepContext(torch.Generator().manual_seed(0), t.device))
+    assert out["loss"].item() == pytest.approx(0.5 * 5 * 4 * out["r1"].item(), rel=1e-6) and out["r1"] > 0

@@ -1,4 +1,6 @@
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,7 +33,7 @@ def test_every_preset_trains_on_tiny_data(preset, tmp_path):
                  "generator.json", "report.html", "checkpoints/step-00000010.pt"):
         assert (tmp_path / name).is_file(), name
     records = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in records] == [5, 10]  # G steps happen in both ticks, even with n_critic = 5
+    assert [r["step"] for r in records] == [5, 10]  # G trains in both ticks (n_critic is at most 5 steps)
     assert {"loss/D", "loss/G", "steps_per_s", "wall_s"} <= set(records[0])
     assert {"D(x)", "D(G(z))"} <= set(records[0]) or {"D_real", "D_fake"} <= set(records[0])
     assert all(np.isfinite(v) for r in records for v in r.values())
@@ -182,3 +184,28 @@ def test_linear_learning_rate_decay(tmp_path):
 def test_intervals_below_one_step_are_refused(tmp_path, key):
     with pytest.raises(GankitError, match=f"train.{key} must be at least 1 step, got 0"):
         Trainer(resolve("seed-mlp", TINY + [f"train.{key}=0"]), tmp_path, progress=False)
+
+
+LEGACY = Path(__file__).parent / "fixtures" / "legacy"  # written by gankit 0.1 before sections followed components
+LEGACY_SETTINGS = ["data.limit=256", "train.batch_size=32", "train.log_every=1", "train.n_samples=4", "eval.every=0",
+                   "eval.n_final=0", "mlp.g_hidden=[8]", "mlp.d_hidden=[8]", "train.ema_halflife_kimg=1",
+                   "train.precision=fp32"]
+
+
+def test_exports_and_checkpoints_of_gankit_0_1_load_and_resume(tmp_path):
+    G = load_generator(LEGACY / "generator.safetensors")
+    with np.load(LEGACY / "expected.npz") as f:
+        assert torch.equal(G.sample(4, seed=0), torch.from_numpy(f["samples"]))  # what gankit 0.1 drew
+    run = tmp_path / "run" / "checkpoints"
+    run.mkdir(parents=True)
+    shutil.copy(LEGACY / "step-00000002.pt", run)
+    cfg = resolve("seed-mlp", LEGACY_SETTINGS + ["train.steps=4"])  # the preset's description changed since: allowed
+    resumed = Trainer(cfg, tmp_path / "run", resume=run / "step-00000002.pt", progress=False)
+    assert resumed.step == 2
+    resumed.fit()
+    whole = Trainer(cfg, tmp_path / "whole", progress=False)
+    whole.fit()
+    a, b = params(whole), params(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    ema_a, ema_b = whole.emas["G"].state_dict(), resumed.emas["G"].state_dict()
+    assert all(torch.equal(ema_a[k], ema_b[k]) for k in ema_a)

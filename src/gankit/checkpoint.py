@@ -138,4 +138,17 @@ def read_export(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = load_file(str(weights))
     except (json.JSONDecodeError, SafetensorError, OSError) as err:
         raise GankitError(f"generator export at {path} is corrupt ({str(err).splitlines()[0][:200]})") from None
+    if not isinstance(info, dict):
+        raise GankitError(f"generator export at {path} is corrupt (its JSON is not an object)")
+    if info.get("format", 1) < 2:
+        tensors, info = upgrade_export(tensors, info)
     return tensors, info
+
+
+def upgrade_export(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> tuple[dict, dict]:
+    """An export of format 1 (the gan recipe's G only, weights unprefixed, `image_shape` and `kind`) as format 2."""
+    points = meta.get("kind") in ("point", "points")
+    key = "points" if points else "image"
+    shape = meta.get("image_shape", [])
+    meta = {**meta, "format": EXPORT_FORMAT, "nets": ["G"], "fields": {key: {"kind": key, "shape": shape}}}
+    return {f"G.{k}": v for k, v in tensors.items()}, meta

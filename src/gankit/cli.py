@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parity-steps", type=int, default=0,
                    help="speed: also train the plain loop and gankit this many steps and compare their FIDs")
     p.add_argument("--parity-seeds", type=int, default=3, help="speed: seeds for the quality parity (default 3)")
+    p.add_argument("--sample-n", type=int, default=10000,
+                   help="speed: images drawn (and evaluated) to measure sampling and evaluation rates (default 10000)")
     p.add_argument("--repeats", type=int, default=3,
                    help="speed: fresh processes per preset, each timing both loops; the ratio is their median (default 3)")
     p.add_argument("--suite", default="mnist", choices=["mnist", "toy", "stacked"], help="preset suite (default mnist)")
@@ -274,7 +276,8 @@ def cmd_bench(args) -> int:
         from .bench.speed import speed
 
         print(speed(args.preset, args.steps, args.rounds, args.device, args.overrides, Path(args.out),
-                    parity_steps=args.parity_steps, parity_seeds=args.parity_seeds, repeats=args.repeats))
+                    sample_n=args.sample_n, parity_steps=args.parity_steps, parity_seeds=args.parity_seeds,
+                    repeats=args.repeats))
         return 0
     from .bench.quality import quality
 

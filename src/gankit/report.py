@@ -78,6 +78,9 @@ def save_outputs(outputs: dict[str, torch.Tensor], kinds: dict[str, str], path: 
                      scale=max(1, 64 // images[0].shape[-1]))
 
 
+NOT_CURVES = ("step", "wall_s", "epoch", "steps_per_s", "fid", "modes", "high_quality_pct")
+
+
 def plot_curves(records: list[dict], path: Path, title: str = "") -> Path | None:
     """Loss curves and D's outputs against the step, from stats.jsonl records."""
     if not records:
@@ -97,15 +100,18 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> Path | None
     ax_loss.set_ylabel("loss")
     ax_loss.legend()
     ax_loss.grid(alpha=0.3)
-    probabilistic = "D(x)" in records[-1] or "D_real" not in records[-1]
-    for key in ("D(x)", "D(G(z))") if probabilistic else ("D_real", "D_fake"):
-        if key in records[-1]:
-            ax_prob.plot(steps, [r.get(key, np.nan) for r in records], label=key)
+    probabilistic = "D(x)" in records[-1]
+    shown = [k for k in (("D(x)", "D(G(z))") if probabilistic else ("D_real", "D_fake")) if k in records[-1]]
+    if not shown:  # a recipe without D's outputs: its other logged values (penalties, cycle losses, ...)
+        shown = [k for k in records[-1] if not k.startswith("loss/") and k not in NOT_CURVES]
+    for key in shown:
+        ax_prob.plot(steps, [r.get(key, np.nan) for r in records], label=key)
     if probabilistic:
         ax_prob.set_ylim(0, 1)
     ax_prob.set_xlabel("step")
-    ax_prob.set_ylabel("mean probability" if probabilistic else "mean critic output")
-    ax_prob.legend()
+    ax_prob.set_ylabel("mean probability" if probabilistic else "mean critic output" if "D_real" in shown else "value")
+    if shown:
+        ax_prob.legend()
     ax_prob.grid(alpha=0.3)
     if fid_records:
         axes[2].plot([r["step"] for r in fid_records], [r["fid"] for r in fid_records], marker="o")

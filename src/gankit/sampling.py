@@ -128,19 +128,9 @@ def fields_meta(fields: Mapping[str, Field]) -> dict:
     return {k: {"kind": f.kind, "shape": list(f.shape)} for k, f in fields.items()}
 
 
-def legacy_export(tensors: dict, meta: dict) -> tuple[dict, dict]:
-    """An export written before recipes declared their exports (G's weights unprefixed, `image_shape`)."""
-    kind = meta.get("kind", "image")
-    key, kind = ("points", "points") if kind in ("point", "points") else ("image", "image")
-    meta = {**meta, "nets": ["G"], "fields": {key: {"kind": kind, "shape": meta["image_shape"]}}}
-    return {f"G.{k}": v for k, v in tensors.items()}, meta
-
-
 def load_generator(path: str | Path, device: str = "cpu") -> Pipeline:
     """A run folder or a generator export (generator.safetensors + generator.json) -> Pipeline."""
     tensors, meta = read_export(Path(path))
-    if meta.get("format", 1) < 2:
-        tensors, meta = legacy_export(tensors, meta)
     try:
         cfg = config_from_dict(meta["config"])
         fields = {k: Field(v["kind"], tuple(v["shape"])) for k, v in meta["fields"].items()}

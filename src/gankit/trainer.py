@@ -27,7 +27,7 @@ from .ema import EMA, ema_beta
 from .errors import GankitError
 from .health import Event, HealthMonitor, nonfinite_names
 from .metrics.protocols import make_protocol
-from .recipes import OptimSpec, StepContext, build_recipe
+from .recipes import OptimSpec, Phase, StepContext, build_recipe
 from .report import plot_curves, save_outputs, write_html_report
 from .sampling import Pipeline, fields_meta
 
@@ -345,6 +345,23 @@ class Trainer:
 
     # ------------------------------------------------------------ the loop
 
+    def run_phase(self, phase: Phase, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, torch.Tensor]:
+        """One phase: graphs only for the nets it names, its loss back-propagated, its optimizer stepped."""
+        if phase.opt not in self.opts:
+            raise GankitError(f"phase '{phase.name}' names optimizer '{phase.opt}'; the recipe declares "
+                              f"{', '.join(self.opts)}")
+        for name, net in self.recipe.nets.items():
+            net.requires_grad_(name in phase.grads)
+        with torch.autocast(self.device.type, dtype=self.autocast or torch.bfloat16, enabled=self.autocast is not None):
+            out = self.recipe.compute(phase, batch, ctx)
+        opt = self.opts[phase.opt]
+        opt.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        self.dist.all_reduce_grads(self.opt_params[phase.opt])
+        opt.step()
+        self.recipe.after_phase(phase, ctx)
+        return out
+
     def train_step(self) -> dict[str, torch.Tensor]:
         index = self.sampler.next()  # the global batch; each process takes its slice
         ctx = StepContext(self.noise, self.device, self.dist, step=self.step)
@@ -355,17 +372,7 @@ class Trainer:
             self.set_learning_rates()
         logs: dict[str, torch.Tensor] = {}
         for phase in self.recipe.schedule(self.step):
-            for name, net in self.recipe.nets.items():
-                net.requires_grad_(name in phase.grads)
-            with torch.autocast(self.device.type, dtype=self.autocast or torch.bfloat16,
-                                enabled=self.autocast is not None):
-                out = self.recipe.compute(phase, batch, ctx)
-            opt = self.opts[phase.opt]
-            opt.zero_grad(set_to_none=True)
-            out["loss"].backward()
-            self.dist.all_reduce_grads(self.opt_params[phase.opt])
-            opt.step()
-            self.recipe.after_phase(phase, ctx)
+            out = self.run_phase(phase, batch, ctx)
             for key, value in out.items():
                 logs[f"loss/{phase.name}" if key == "loss" else key] = value.detach()
         self.step += 1
