@@ -11,7 +11,7 @@ mkdir -p "$out"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/device.txt"
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))" | tee -a "$out/device.txt"
 shape=(--set data.name=random-images --set data.resolution=64 --set data.channels=3
-       --set model.g_width=64 --set model.d_width=64 --set train.batch_size=128)
+       --set dcgan.g_width=64 --set dcgan.d_width=64 --set train.batch_size=128)
 for preset in mnist-dcgan-bn mnist-dcgan; do
   common=(--device cuda --preset "$preset" --steps 50 --rounds 5 "${shape[@]}")
   python3 -m gankit bench speed "${common[@]}" --set train.precision=fp32 --set train.channels_last=false \

@@ -2,7 +2,7 @@
 
 usage: python benchmarks/preset_quality.py --presets mnist-dcgan seed-mlp --seeds 3
        python benchmarks/preset_quality.py --presets seed-mlp --seeds 1 --label seed-mlp-tutorial-adam \
-           --set optim.lr_g=1e-3 --set optim.lr_d=1e-3 --set optim.beta1=0.9
+           --set optim.G.lr=1e-3 --set optim.D.lr=1e-3 --set optim.G.beta1=0.9 --set optim.D.beta1=0.9
        python benchmarks/preset_quality.py --floor      # MNIST train vs test: what a perfect generator scores
 
 Every number is the mean +- std over seeds of the final metrics (10,000 samples vs the MNIST test split,
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from gankit.bench import COLUMNS, machine, run_one, table
+from gankit.bench.quality import COLUMNS, machine, run_one, table
 from gankit.data.mnist import bundled_mnist
 from gankit.metrics.evaluate import evaluate_images
 

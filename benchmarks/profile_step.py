@@ -14,7 +14,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from gankit.config import resolve
-from gankit.speed import ReferenceLoop, gankit_steps, sync
+from gankit.bench.speed import ReferenceLoop, gankit_steps, sync
 from gankit.trainer import Trainer
 
 

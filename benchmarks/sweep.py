@@ -2,7 +2,7 @@
 
 usage: python benchmarks/sweep.py mnist-wgan variants.txt --steps 18000 --jobs 10 --device cuda --out sweep/
 
-Each line of the variants file is a name and its overrides, e.g. `clip02 loss.clip=0.02 train.seed=1`
+Each line of the variants file is a name and its overrides, e.g. `clip02 gan.clip=0.02 train.seed=1`
 (`base` with none is the reference; `#` starts a comment). Runs are separate processes, `--jobs` at a
 time, so that many small runs share one GPU (or a many-core CPU, one thread each). They are matched in
 steps, not minutes: a step costs the same on the CPU a preset's budget was set for. The table gives the
