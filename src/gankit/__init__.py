@@ -4,7 +4,7 @@ Public API: `train`, `load_generator`, `resolve` (configs), and the component re
 """
 from .config import Config, resolve
 from .errors import GankitError
-from .registry import DATASETS, EXTRACTORS, LOSSES, NETWORKS, RECIPES
+from .registry import DATASETS, EXTRACTORS, LOSSES, NETWORKS, PROTOCOLS, RECIPES
 from .sampling import load_generator
 from . import data, losses, nets, recipes  # noqa: F401  (fills the registries)
 
@@ -20,4 +20,5 @@ def train(preset: str | None = None, overrides: list[str] = (), out: str | None 
     return Trainer(cfg, out or default_run_dir(cfg), progress=progress).fit()
 
 
-__all__ = ["Config", "GankitError", "DATASETS", "EXTRACTORS", "LOSSES", "NETWORKS", "RECIPES", "load_generator", "resolve", "train"]
+__all__ = ["Config", "GankitError", "DATASETS", "EXTRACTORS", "LOSSES", "NETWORKS", "PROTOCOLS", "RECIPES",
+           "load_generator", "resolve", "train"]

@@ -15,8 +15,12 @@ examples:
   gankit train                          the default preset (mnist-dcgan): a few CPU minutes
   gankit train seed-mlp                 the tutorial's MLP GAN
   gankit train --minutes 2 --seed 1     stop after two minutes of training
-  gankit train seed-mlp --set optim.lr_g=1e-3 --set optim.beta1=0.9
+  gankit train seed-mlp --set optim.G.lr=1e-3 --set optim.D.lr=1e-3 --set optim.G.beta1=0.9 --set optim.D.beta1=0.9
                                         the tutorial's original Adam settings (they collapse)
+  gankit train --set gan.loss=wasserstein --set gan.gp_weight=10 --set dcgan.d_norm=none
+                                        a variant: WGAN-GP on the default networks
+  gankit train --set gan.net=mlp --set mlp.g_hidden=[128,256]
+                                        another network family, with its own section of options
   gankit train --dry-run                print the resolved config and stop
   gankit train --resume runs/mnist-dcgan-20260101-120000 --steps 6000
                                         continue a run (exactly where it stopped)
@@ -46,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     limit.add_argument("--minutes", type=float, help="train for this many minutes (train.minutes)")
     p.add_argument("--seed", type=int, help="random seed (train.seed)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config key, e.g. --set train.batch_size=128 (repeatable)")
+                   help="override a config key, e.g. --set train.batch_size=128 (repeatable; sections: data, "
+                        "gan, the network's (dcgan, mlp, ...), optim, train, eval; see --dry-run)")
     p.add_argument("--resume", metavar="auto|PATH",
                    help="continue from a run folder or checkpoint; `auto` picks the newest run of the preset")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
@@ -118,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="benchmarks/results", help="folder for the tables (default benchmarks/results)")
     p.add_argument("--runs", default="runs/bench", help="folder for the training runs (default runs/bench)")
 
-    sub.add_parser("list", help="list presets, networks, losses, datasets and recipes")
+    sub.add_parser("list", help="list presets, recipes, networks, losses, datasets and evaluation protocols")
     p = sub.add_parser("doctor", help="check this machine: versions, device, a few seconds of real training")
     p.add_argument("--out", help="folder for the doctor's sample grid (default: a temporary folder)")
     return parser
@@ -184,7 +189,7 @@ def cmd_train(args) -> int:
         if result.checkpoint is not None:
             print(f"the last good checkpoint is {result.checkpoint}", file=sys.stderr)
         return 1
-    if result.metrics is not None and "card" in result.metrics and "reference" in result.metrics["card"]:
+    if result.metrics is not None:
         from .report import format_table
 
         print(format_table(result.metrics))
@@ -286,8 +291,8 @@ def cmd_bench(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from . import DATASETS, EXTRACTORS, LOSSES, NETWORKS, RECIPES
-    from .metrics import features  # noqa: F401  (registers the extractors)
+    from . import DATASETS, EXTRACTORS, LOSSES, NETWORKS, PROTOCOLS, RECIPES
+    from .metrics import features, protocols  # noqa: F401  (registers the extractors and protocols)
     from .config import preset_delta, preset_names
 
     print("presets (gankit train PRESET):")
@@ -295,8 +300,10 @@ def cmd_list(args) -> int:
     for name in preset_names():
         description = " ".join(str(preset_delta(name).get("description", "")).split())
         print(f"  {name:{width}s} {description}")
-    for title, registry, key in (("networks", NETWORKS, "model.net"), ("losses", LOSSES, "loss.name"),
-                                 ("datasets", DATASETS, "data.name"), ("recipes", RECIPES, "recipe"),
+    for title, registry, key in (("recipes", RECIPES, "recipe"),
+                                 ("networks, each with a config section of its name", NETWORKS, "gan.net"),
+                                 ("losses", LOSSES, "gan.loss"), ("datasets", DATASETS, "data.name"),
+                                 ("evaluation protocols", PROTOCOLS, "eval.protocol"),
                                  ("feature extractors", EXTRACTORS, "eval.extractor")):
         print(f"\n{title} (--set {key}=NAME):")
         for name, text in registry.describe().items():

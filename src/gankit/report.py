@@ -174,15 +174,22 @@ METRIC_ROWS = (("fid", "FID", "lower is better"), ("kid", "KID", "lower is bette
 
 
 def format_table(result: dict) -> str:
+    """Final metrics as a table: the known image metrics with notes, then any other scalar a protocol reports."""
+    known = {key: (title, note) for key, title, note in METRIC_ROWS}
     lines = [f"{'metric':30s} {'value':>12s}  note"]
-    for key, title, note in METRIC_ROWS:
-        if key in result:
-            value = result[key]
-            text = f"{value:12d}" if isinstance(value, int) else f"{value:12.4f}"
-            if f"{key}_std" in result:
-                text += f" +- {result[key + '_std']:.4f}"
-            lines.append(f"{title:30s} {text}  {note}")
+    others = [k for k, v in result.items() if k not in known and isinstance(v, (int, float)) and not k.endswith("_std")]
+    for key in [k for k, _, _ in METRIC_ROWS if k in result] + others:
+        value = result[key]
+        text = f"{value:12d}" if isinstance(value, int) else f"{value:12.4f}"
+        if f"{key}_std" in result:
+            text += f" +- {result[key + '_std']:.4f}"
+        title, note = known.get(key, (key, ""))
+        lines.append(f"{title:30s} {text}  {note}".rstrip())
     card = result["card"]
-    lines.append(f"card: extractor {card['extractor']} (sha256 {card['extractor_sha256'][:12]}), reference "
-                 f"{card['reference']} ({card['reference_size']} images), {card['n_samples']} samples, seed {card['seed']}")
+    if "extractor" in card and "reference" in card:
+        lines.append(f"card: extractor {card['extractor']} (sha256 {card['extractor_sha256'][:12]}), reference "
+                     f"{card['reference']} ({card['reference_size']} images), {card['n_samples']} samples, "
+                     f"seed {card['seed']}")
+    else:
+        lines.append(f"card: {card.get('protocol', '')}, {card['n_samples']} samples, seed {card['seed']}")
     return "\n".join(lines)
