@@ -1,0 +1,122 @@
+"""Does a change keep gankit's speed and quality? Two checks against an earlier commit, on this machine.
+
+speed:   `gankit bench speed` of the earlier commit and of the working tree, alternating fresh runs (one process
+         each, so drifts in machine speed hit both alike); the ratio to the plain loop per run and its median.
+quality: the `gankit bench quality` JSON of earlier runs against new ones, preset by preset: mean, std and
+         range over seeds, and whether the new mean lies within the old range widened by one old std.
+
+usage: python benchmarks/compare_versions.py speed --base d71691a --presets seed-mlp mnist-dcgan --runs 3
+       python benchmarks/compare_versions.py quality --old benchmarks/results/quality-mnist.json ... \
+           --new benchmarks/results/core/quality-mnist.json ...
+Tables are printed and written to --out (default benchmarks/results/core).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+METRICS = ("fid", "label_accuracy", "modes", "high_quality_pct", "kl_to_uniform")
+
+
+def bench_speed(src: Path, presets: list[str], out: Path, steps: int, rounds: int) -> list[dict]:
+    """One fresh `gankit bench speed` process per preset of the code under `src`; its rows."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    cmd = [sys.executable, "-m", "gankit", "bench", "speed", "--preset", *presets, "--steps", str(steps),
+           "--rounds", str(rounds), "--repeats", "1", "--out", str(out)]
+    subprocess.run(cmd, env=env, cwd=src.parent, check=True, stdout=subprocess.DEVNULL)
+    return json.loads((out / "speed-cpu.json").read_text())["rows"]
+
+
+def speed(args) -> str:
+    rows: dict[str, dict[str, list[float]]] = {p: {"base": [], "new": []} for p in args.presets}
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.base], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for run in range(args.runs):
+                for version, src in (("base", base / "src"), ("new", ROOT / "src")):
+                    for row in bench_speed(src, args.presets, Path(tmp) / f"{version}-{run}", args.steps, args.rounds):
+                        rows[row["preset"]][version].append(row["ratio"])
+                    print(json.dumps({"run": run, "version": version,
+                                      **{p: rows[p][version][-1] for p in args.presets}}), flush=True)
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=False)
+    lines = [f"### Speed ratio to the plain loop: {args.base} against the working tree", "",
+             f"`gankit bench speed --steps {args.steps} --rounds {args.rounds} --repeats 1`, {args.runs} runs of each "
+             "version, alternating; ratio = gankit steps/s over the plain loop's in the same process", "",
+             "| preset | base ratios | base median | new ratios | new median | new / base |", "|---|---|---|---|---|---|"]
+    for preset, r in rows.items():
+        b, n = statistics.median(r["base"]), statistics.median(r["new"])
+        lines.append(f"| {preset} | {', '.join(f'{v:.2f}' for v in r['base'])} | {b:.2f}x "
+                     f"| {', '.join(f'{v:.2f}' for v in r['new'])} | {n:.2f}x | {n / b:.2f} |")
+    write(args.out, "speed-vs-base", "\n".join(lines) + "\n", {"base": args.base, "ratios": rows})
+    return "\n".join(lines)
+
+
+def runs_by_preset(paths: list[Path]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for path in paths:
+        for run in json.loads(Path(path).read_text())["runs"]:
+            out.setdefault(run["preset"], []).append(run)
+    return out
+
+
+def describe(values: list[float]) -> str:
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.4g} ± {std:.2g} ({', '.join(f'{v:.4g}' for v in values)})"
+
+
+def quality(args) -> str:
+    old, new = runs_by_preset(args.old), runs_by_preset(args.new)
+    lines = ["### Quality: earlier runs against new ones", "",
+             "within = the new mean lies in [old min - old std, old max + old std]", "",
+             "| preset | metric | old (seeds) | new (seeds) | within |", "|---|---|---|---|---|"]
+    verdicts = {}
+    for preset in new:
+        for metric in METRICS:
+            a = [float(r[metric]) for r in old.get(preset, []) if metric in r]
+            b = [float(r[metric]) for r in new[preset] if metric in r]
+            if not a or not b:
+                continue
+            slack = statistics.stdev(a) if len(a) > 1 else 0.0
+            within = min(a) - slack <= statistics.mean(b) <= max(a) + slack
+            verdicts[f"{preset}/{metric}"] = within
+            lines.append(f"| {preset} | {metric} | {describe(a)} | {describe(b)} | {'yes' if within else 'NO'} |")
+    write(args.out, "quality-vs-base", "\n".join(lines) + "\n", {"within": verdicts})
+    return "\n".join(lines)
+
+
+def write(out: Path, stem: str, text: str, data: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.md").write_text(text)
+    (out / f"{stem}.json").write_text(json.dumps(data, indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="kind", required=True)
+    p = sub.add_parser("speed")
+    p.add_argument("--base", required=True, help="the earlier commit")
+    p.add_argument("--presets", nargs="+", default=["seed-mlp", "mnist-dcgan"])
+    p.add_argument("--runs", type=int, default=3, help="runs of each version, alternating (default 3)")
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--rounds", type=int, default=5)
+    p = sub.add_parser("quality")
+    p.add_argument("--old", nargs="+", type=Path, required=True, help="earlier quality JSON files")
+    p.add_argument("--new", nargs="+", type=Path, required=True, help="new quality JSON files")
+    for p in sub.choices.values():
+        p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "core")
+    args = parser.parse_args()
+    print(speed(args) if args.kind == "speed" else quality(args))
+
+
+if __name__ == "__main__":
+    main()
