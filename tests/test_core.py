@@ -182,3 +182,16 @@ def test_layers_import_downwards_only(layer):
     for path in files:
         bad = imported_modules(path) & LAYERS[layer]
         assert not bad, f"{path.relative_to(SRC)} imports {sorted(bad)}"
+
+
+def test_a_recipe_that_declares_what_it_lacks_is_a_clear_error(tmp_path, monkeypatch):
+    from gankit.recipes import OptimSpec
+    from gankit.recipes.gan import GANRecipe
+
+    cfg = resolve("mnist-dcgan", TINY + DCGAN)
+    monkeypatch.setattr(GANRecipe, "optimizers", lambda self: {"G": OptimSpec(("G", "E"), 1e-3)})
+    with pytest.raises(GankitError, match="optimizer 'G' names nets the recipe does not have: E \\(it has G, D\\)"):
+        Trainer(cfg, tmp_path, progress=False)
+    monkeypatch.setattr(GANRecipe, "optimizers", lambda self: {"H": self.group("H", ("G",))})
+    with pytest.raises(GankitError, match="optimizer 'H' is not declared in GANRecipe.OPTIMIZERS \\(G, D\\)"):
+        Trainer(cfg, tmp_path, progress=False)

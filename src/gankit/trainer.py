@@ -193,6 +193,11 @@ class Trainer:
             for net in self.recipe.nets.values():
                 net.compile()
         self.opt_specs = self.recipe.optimizers()
+        for name, spec in self.opt_specs.items():
+            unknown = [net for net in spec.nets if net not in self.recipe.nets]
+            if unknown:
+                raise GankitError(f"optimizer '{name}' names nets the recipe does not have: {', '.join(unknown)} "
+                                  f"(it has {', '.join(self.recipe.nets)})")
         self.opt_params = {name: [p for net in spec.nets for p in self.recipe.nets[net].parameters()]
                            for name, spec in self.opt_specs.items()}
         self.opts = {name: make_optimizer(cfg.optim, self.opt_params[name], spec)

@@ -102,6 +102,9 @@ class Recipe(nn.Module):
 
     def group(self, name: str, nets: tuple[str, ...], reg_every: int = 1) -> OptimSpec:
         """The OptimSpec of optimizer `name` over `nets`, with the config's `optim.<name>` settings."""
+        if name not in self.cfg.optim.groups:
+            raise GankitError(f"optimizer '{name}' is not declared in {type(self).__name__}.OPTIMIZERS "
+                              f"({', '.join(self.OPTIMIZERS)}), so the config has no optim.{name} section")
         g = self.cfg.optim.groups[name]
         return OptimSpec(nets, g.lr, (g.beta1, g.beta2), reg_every)
 
