@@ -112,6 +112,16 @@ def test_translator_outputs_grid_and_export(tmp_path):
     assert pipeline({"a": pixels})["input"].tolist() == pixels.tolist()  # uint8 inputs are taken as pixels
     with pytest.raises(GankitError, match="translates inputs; it does not sample from noise"):
         pipeline.sample(4)
+    # the ONNX export follows generate: the translator's input in, its outputs out
+    onnxruntime = pytest.importorskip("onnxruntime")
+    from gankit.export import export
+
+    session = onnxruntime.InferenceSession(str(export(tmp_path, "onnx")), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["a"]
+    assert [o.name for o in session.get_outputs()] == ["input", "fake"]
+    x = torch.rand(3, 3, 6, 6) * 2 - 1
+    _, fake = session.run(None, {"a": x.numpy()})
+    assert torch.allclose(torch.from_numpy(fake), pipeline.generate({"a": x})["fake"], atol=1e-5)
 
 
 def test_paired_fields_get_the_same_random_crop():

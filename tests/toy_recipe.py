@@ -94,6 +94,9 @@ class ToyCycle(Recipe):
     def eval_inputs(self, n: int, data, draws) -> dict[str, torch.Tensor]:
         return self.fixed_inputs(n, data, draws)
 
+    def example_inputs(self, n: int, fields) -> dict[str, torch.Tensor]:
+        return {"a": torch.zeros(n, *fields["a"].shape)}
+
     def generate(self, nets: Mapping[str, nn.Module], inputs, **options):
         out = {"input": inputs["a"], "fake": nets["G_ab"](inputs["a"])}
         if "b" in inputs:

@@ -8,7 +8,6 @@ import torch
 import torch.nn as nn
 
 from .checkpoint import find_export
-from .draws import Draws
 from .errors import GankitError
 from .sampling import load_generator
 
@@ -30,16 +29,17 @@ class GenerateGraph(nn.Module):
 
 def export_onnx(source: Path, out: Path, opset: int = 17) -> Path:
     """ONNX graph of the recipe's `generate`: the inputs it takes (for the gan recipe `z` float32 [N, z_dim], and
-    `c` int64 [N] when conditional) and the outputs it declares (`fake`: images in [-1, 1] [N, C, H, W], or
-    points [N, 2])."""
+    `c` int64 [N] when conditional; a translator's input images in [-1, 1]) and the outputs it declares (`fake`:
+    images in [-1, 1] [N, C, H, W], or points [N, 2])."""
     try:
         import onnx  # noqa: F401  (the exporter needs it)
     except ImportError:
         raise GankitError("ONNX export needs the onnx package: pip install 'gankit[onnx]'") from None
     pipeline = load_generator(source)
     recipe = pipeline.recipe
-    example = recipe.noise_inputs(2, Draws.seeded(0), recipe.cycled_labels(2))
-    inputs, outputs = list(example), list(recipe.outputs)
+    example = recipe.example_inputs(2, pipeline.fields)
+    inputs = list(example)
+    outputs = [name for name in pipeline.generate(example) if name in recipe.outputs]
     graph = GenerateGraph(recipe.generate, pipeline.nets, inputs, outputs).eval()
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(graph, tuple(example.values()), str(out), input_names=inputs, output_names=outputs,

@@ -135,6 +135,10 @@ class Recipe(nn.Module):
         """Inputs of n results to evaluate (noise, or held-out examples for translators)."""
         return self.noise_inputs(n, draws, self.cycled_labels(n))
 
+    def example_inputs(self, n: int, fields: Mapping[str, Any]) -> Batch:
+        """Inputs of the right shapes for tracing `generate` (the ONNX export); `fields` are the data's."""
+        return self.noise_inputs(n, Draws.seeded(0), self.cycled_labels(n))
+
     def generate(self, nets: Mapping[str, nn.Module], inputs: Batch, **options) -> Batch:
         """Named outputs from inputs, computed with `nets` (the trained ones or their moving averages)."""
         raise NotImplementedError
