@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -209,7 +210,7 @@ def cmd_train(args) -> int:
 def check_writable(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".gankit-write-test"
+        probe = folder / f".gankit-write-test-{os.getpid()}"  # one per process: torchrun ranks probe at once
         probe.write_text("")
         probe.unlink()
     except OSError as err:
