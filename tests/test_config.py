@@ -120,3 +120,8 @@ def test_configs_saved_before_the_sections_moved_are_migrated():
                             "D": {"beta1": 0.0, "beta2": 0.9, "lr": 2e-3}}
     cfg = config_from_dict(old)
     assert cfg.gan.loss == "hinge" and cfg.mlp.g_hidden == [8] and cfg.optim.D.lr == 2e-3 and cfg.train.steps == 9
+
+
+def test_an_unused_section_names_the_key_that_would_choose_it():
+    with pytest.raises(GankitError, match=r"choose it first \(--set gan.net=resnet\) or drop it"):
+        resolve("seed-mlp", ["resnet.g_width=8"])

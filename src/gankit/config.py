@@ -313,7 +313,7 @@ def config_from_dict(data: dict) -> Config:
     valid = list(merged)
     for key in data:
         if key not in default_dict(data):
-            raise _section_not_used(key, recipe, sections) if _is_component(key) else _unknown(key, valid)
+            raise _section_not_used(key, recipe, sections, data) if _is_component(key) else _unknown(key, valid)
     fixed = {name: _build(cls, merged[name], f"{name}.", groups if cls is OptimConfig else None)
              for name, cls in FIXED_SECTIONS.items()}
     parts = {name: _build(cls, merged[name], f"{name}.") for name, cls in sections.items()}
@@ -326,9 +326,14 @@ def _is_component(name: str) -> bool:
     return name in RECIPES or name in NETWORKS
 
 
-def _section_not_used(name: str, recipe: str, sections: dict[str, type]) -> GankitError:
+def _section_not_used(name: str, recipe: str, sections: dict[str, type], data: dict) -> GankitError:
+    """The error for a section of a component the config does not use, naming the recipe key that would choose it."""
+    own = data.get(recipe, {}) if isinstance(data.get(recipe), dict) else {}
+    chosen = {**dataclasses.asdict(sections[recipe]()), **own}
+    keys = [key for key, value in chosen.items() if isinstance(value, str) and value in sections]
+    how = f"--set {recipe}.{keys[0]}={name}" if keys else f"a setting of the {recipe} section"
     return GankitError(f"config section '{name}' is not used by this config (recipe {recipe}, sections "
-                       f"{', '.join(sections)}); choose it first (e.g. --set {recipe}.net={name}) or drop it")
+                       f"{', '.join(sections)}); choose it first ({how}) or drop it")
 
 
 # ---------------------------------------------------------------- presets and overrides
@@ -392,7 +397,7 @@ def _set(data: dict, path: list[str], value: Any) -> dict:
             where = ".".join(path[:i])
             if not where and _is_component(part):
                 recipe, sections, _ = component_sections(data)
-                raise _section_not_used(part, recipe, sections)
+                raise _section_not_used(part, recipe, sections, data)
             raise _unknown(".".join(path), [(where + "." if where else "") + k for k in known])
         if i == len(path) - 1:
             if isinstance(node[part], dict):
