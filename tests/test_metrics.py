@@ -141,9 +141,11 @@ def test_missing_inception_weights_say_where_to_put_them(tmp_path, monkeypatch):
 
 def test_unknown_reference_and_too_few_images():
     with pytest.raises(GankitError, match="unknown reference 'cifar'"):
-        evaluate_images(torch.zeros(5, 1, 28, 28, dtype=torch.uint8), ref="cifar")
+        evaluate_images(torch.zeros(12, 1, 28, 28, dtype=torch.uint8), ref="cifar")
     with pytest.raises(GankitError, match="at least 2 images"):
-        evaluate_images(torch.zeros(1, 1, 28, 28, dtype=torch.uint8))
+        evaluate_images(torch.zeros(1, 1, 28, 28, dtype=torch.uint8), fid_only=True)
+    with pytest.raises(GankitError, match="at least 10 images to evaluate, got 9"):  # was NaN (invalid JSON)
+        evaluate_images(torch.zeros(9, 1, 28, 28, dtype=torch.uint8))
 
 
 def test_eval_cli_repeats_exactly_and_reads_npz(tmp_path, capsys):

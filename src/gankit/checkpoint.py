@@ -120,12 +120,15 @@ def save_generator(folder: Path, nets: dict[str, torch.nn.Module], meta: dict[st
 
 
 def find_export(path: Path) -> tuple[Path, Path]:
-    """A run folder, a generator.safetensors or a generator.json -> (weights, meta)."""
+    """A run folder (its final export), or STEM.safetensors / STEM.json (that export: generator-best.json means
+    the best generator) -> (weights, meta)."""
     path = Path(path)
     folder = path if path.is_dir() else path.parent
     weights, meta = folder / EXPORT_WEIGHTS, folder / EXPORT_META
-    if path.is_file() and path.suffix == ".safetensors":
-        weights, meta = path, path.with_suffix(".json")
+    if path.is_file() and path.suffix in (".safetensors", ".json"):
+        weights, meta = path.with_suffix(".safetensors"), path.with_suffix(".json")
+    elif path.is_file():
+        raise GankitError(f"{path} is not a generator export: give a run folder, a .safetensors or a .json export")
     if not weights.is_file() or not meta.is_file():
         raise GankitError(f"no generator export ({EXPORT_WEIGHTS} + {EXPORT_META}) at {path}")
     return weights, meta

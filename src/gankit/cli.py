@@ -242,6 +242,10 @@ def load_target(target: str | Path, n: int, seed: int):
     path = Path(target)
     if not path.exists():
         raise GankitError(f"evaluation target {path} does not exist")
+    if path.is_dir() and not (path / EXPORT_META).is_file() and any(
+            (path / name).exists() for name in ("config.yaml", "stats.jsonl", "checkpoints")):
+        raise GankitError(f"{path} is a run folder without a generator export (did its training finish?); "
+                          "evaluate an export, or resume the run to finish it")
     if path.suffix in (".safetensors", ".json") or (path.is_dir() and (path / EXPORT_META).is_file()):
         generator = load_generator(path)
         return generator.sample(n, seed=seed), f"generator {path} (step {generator.meta.get('step')})"
@@ -266,7 +270,7 @@ def cmd_eval(args) -> int:
 
     images, source = load_target(args.target, args.n, args.seed)
     result = evaluate_images(images, ref=args.ref, extractor=args.extractor, seed=args.seed, source=source)
-    print(json.dumps(result) if args.json else format_table(result))
+    print(json.dumps(result, allow_nan=False) if args.json else format_table(result))
     return 0
 
 
@@ -334,3 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gankit: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # anything else is gankit's fault, not the input's: exit 1, one line, no traceback
+        if args.debug:
+            raise
+        first = str(err).strip().splitlines()[0][:300] if str(err).strip() else ""
+        print(f"gankit: internal error (a bug in gankit, please report it): {type(err).__name__}: {first} "
+              f"(run `gankit --debug {args.command} ...` for the traceback)", file=sys.stderr)
+        return 1

@@ -96,8 +96,9 @@ def evaluation_card(ref: str, extractor: Extractor, n_samples: int, seed: int | 
 def evaluate_images(images: torch.Tensor, ref: str = "mnist-test", extractor: str = "mnist", seed: int | None = 0,
                     labels: torch.Tensor | None = None, source: str = "", fid_only: bool = False) -> dict:
     """Every metric of uint8 images [N, C, H, W] against a reference; `card` says how they were made."""
-    if len(images) < 2:
-        raise GankitError(f"need at least 2 images to evaluate, got {len(images)}")
+    least = 2 if fid_only else IS_SPLITS  # the classifier score averages over IS_SPLITS splits
+    if len(images) < least:
+        raise GankitError(f"need at least {least} images to evaluate, got {len(images)}")
     net = get_extractor(extractor)
     real = reference_features(ref, net)
     fake = net(images)

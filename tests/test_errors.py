@@ -1,0 +1,77 @@
+"""Regression tests of bad input found by a hostile review: each case ends in a one-line error with exit 2,
+or in the right result; anything unexpected is one line saying it is gankit's bug, with exit 1."""
+import json
+import shutil
+
+import pytest
+
+from gankit.cli import main
+from gankit.config import resolve
+from gankit.report import format_table
+from gankit.sampling import load_generator
+from gankit.trainer import Trainer
+
+from conftest import TINY
+
+
+def one_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in text, text
+    return lines[0]
+
+
+@pytest.mark.parametrize("preset, extra", [("toy-ring", ["data.limit=2000", "train.n_samples=100"]),
+                                           ("stacked-mnist", ["data.limit=256", "dcgan.g_width=8", "dcgan.d_width=8",
+                                                              "eval.n_final=300"])])
+def test_every_protocol_finishes_training_with_its_table(tmp_path, capsys, preset, extra):
+    overrides = ["train.steps=4", "train.log_every=2", "eval.every=0", "train.batch_size=32", *extra]
+    args = ["train", preset, "--out", str(tmp_path / "run"), "--no-progress"]
+    assert main(args + sum((["--set", o] for o in overrides), [])) == 0
+    out = capsys.readouterr().out
+    assert "modes" in out and "card:" in out  # crashed with KeyError 'extractor' before
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert format_table(metrics).splitlines()[-1].startswith("card: ")
+
+
+def test_an_unexpected_failure_is_one_line_and_exit_1(capsys, monkeypatch):
+    import gankit.cli
+
+    def broken(args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setitem(gankit.cli.COMMANDS, "list", broken)
+    assert main(["list"]) == 1
+    line = one_line(capsys.readouterr().err)
+    assert "a bug in gankit" in line and "ZeroDivisionError: division by zero" in line and "--debug" in line
+    with pytest.raises(ZeroDivisionError):
+        main(["--debug", "list"])
+
+
+@pytest.fixture(scope="module")
+def run_with_best(tmp_path_factory):
+    """A finished run whose best generator (cheap FID at step 2) differs from its final one (step 6)."""
+    folder = tmp_path_factory.mktemp("run")
+    cfg = resolve("seed-mlp", TINY + ["mlp.g_hidden=[16]", "mlp.d_hidden=[16]", "train.steps=6", "eval.every=2",
+                                      "eval.n_cheap=50", "optim.G.lr=0.05"])
+    Trainer(cfg, folder, progress=False).fit()
+    return folder
+
+
+def test_an_export_path_means_that_export(run_with_best):
+    best_meta = json.loads((run_with_best / "generator-best.json").read_text())
+    assert best_meta["step"] < 6  # the fixture's best is not its final generator
+    for name in ("generator-best.json", "generator-best.safetensors"):
+        assert load_generator(run_with_best / name).meta["step"] == best_meta["step"]
+    assert load_generator(run_with_best / "generator.json").meta["step"] == 6
+    assert load_generator(run_with_best).meta["step"] == 6
+
+
+def test_a_run_folder_without_an_export_is_not_an_image_folder(run_with_best, tmp_path, capsys):
+    folder = tmp_path / "unfinished"
+    shutil.copytree(run_with_best, folder)
+    for path in folder.glob("generator*"):
+        path.unlink()
+    assert main(["eval", str(folder), "--n", "50"]) == 2
+    assert "run folder without a generator export" in one_line(capsys.readouterr().err)
+    assert main(["sample", str(folder / "stats.jsonl"), "--out", str(tmp_path / "x.png")]) == 2
+    assert "not a generator export" in one_line(capsys.readouterr().err)
