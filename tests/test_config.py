@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import yaml
 
@@ -125,3 +127,29 @@ def test_configs_saved_before_the_sections_moved_are_migrated():
 def test_an_unused_section_names_the_key_that_would_choose_it():
     with pytest.raises(GankitError, match=r"choose it first \(--set gan.net=resnet\) or drop it"):
         resolve("seed-mlp", ["resnet.g_width=8"])
+
+
+@pytest.mark.parametrize("override, message", [
+    ("train.minutes=nan", "'train.minutes' must be a finite number, got 'nan'"),
+    ("train.minutes=-5", "'train.minutes' must be at least 0, got -5.0"),
+    ("optim.G.lr=-1e-3", "'optim.G.lr' must be between 0 and 10, got -0.001"),
+    ("optim.D.beta1=2", "'optim.D.beta1' must be at least 0 and below 1, got 2.0"),
+    ("gan.z_dim=-3", "'gan.z_dim' must be between 1 and 4096, got -3"),
+    ("dcgan.g_width=0", "'dcgan.g_width' must be between 1 and 1024, got 0"),
+    ("train.batch_size=1", "'train.batch_size' must be between 2 and 65536, got 1"),
+    ("data.resolution=100000", "'data.resolution' must be 0 or between 4 and 1024, got 100000"),
+    ("data.channels=2", "'data.channels' must be one of 0, 1, 3, got 2"),
+    ("train.threads=-1", "'train.threads' must be between 0 and 1024, got -1"),
+    ("eval.n_final=1", "'eval.n_final' must be 0 or between 10 and 1000000, got 1"),
+    ("train.on_nan=retry", "'train.on_nan' must be one of stop, rollback, got 'retry'"),
+    ("gan.conditional=cgan", "'gan.conditional' must be one of none, projection, acgan, got 'cgan'"),
+])
+def test_values_are_range_checked_when_the_config_is_resolved(override, message):
+    with pytest.raises(GankitError, match=re.escape(f"config key {message}")):
+        resolve(None, [override])
+
+
+def test_a_huge_value_is_echoed_short():
+    with pytest.raises(GankitError) as err:
+        resolve(None, ["train.steps=" + "x" * 100_000])
+    assert len(str(err.value)) < 200 and "100002 characters" in str(err.value)

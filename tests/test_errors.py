@@ -75,3 +75,17 @@ def test_a_run_folder_without_an_export_is_not_an_image_folder(run_with_best, tm
     assert "run folder without a generator export" in one_line(capsys.readouterr().err)
     assert main(["sample", str(folder / "stats.jsonl"), "--out", str(tmp_path / "x.png")]) == 2
     assert "not a generator export" in one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("minutes", ["0", "-5", "nan"])
+def test_minutes_on_the_command_line_must_be_a_positive_time(capsys, minutes):
+    assert main(["train", "--minutes", minutes, "--dry-run"]) == 2
+    assert "--minutes must be a positive number of minutes" in one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("override", ["optim.G.lr=nan", "gan.pack=0", "dcgan.g_width=0", "train.batch_size=0",
+                                      "data.resolution=-4", "eval.n_final=1"])
+def test_bad_values_stop_before_any_training(tmp_path, capsys, override):
+    assert main(["train", "--out", str(tmp_path / "run"), "--set", override]) == 2
+    assert "config key" in one_line(capsys.readouterr().err)
+    assert not (tmp_path / "run").exists()  # refused at resolve time: nothing written

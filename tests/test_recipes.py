@@ -52,13 +52,14 @@ def test_critic_bursts_follow_the_wgan_papers_loop(tmp_path, n_critic):
 
 
 def test_negative_critic_bursts_are_refused(tmp_path):
-    with pytest.raises(GankitError, match="gan.critic_burst must be 0 \\(off\\) or more, got -1"):
+    with pytest.raises(GankitError, match="'gan.critic_burst' must be between 0 and 10000, got -1"):
         trainer(tmp_path, "gan.critic_burst=-1")
 
 
-@pytest.mark.parametrize("key", ["n_critic", "g_steps", "r1_every"])
-def test_step_counts_below_one_are_refused(tmp_path, key):
-    with pytest.raises(GankitError, match=f"gan.{key} must be at least 1, got 0"):
+@pytest.mark.parametrize("key, valid", [("n_critic", "between 1 and 1000"), ("g_steps", "between 1 and 100"),
+                                        ("r1_every", "at least 1"), ("pack", "between 1 and 64")])
+def test_step_counts_below_one_are_refused(tmp_path, key, valid):
+    with pytest.raises(GankitError, match=f"config key 'gan.{key}' must be {valid}, got 0"):
         trainer(tmp_path, f"gan.{key}=0")
 
 

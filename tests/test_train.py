@@ -176,13 +176,13 @@ def test_linear_learning_rate_decay(tmp_path):
     # the last step (19) ran at (1 - (19 - 10) / 10) of the configured rates
     assert trainer.opts["G"].param_groups[0]["lr"] == pytest.approx(trainer.cfg.optim.G.lr * 0.1)
     assert trainer.opts["D"].param_groups[0]["lr"] == pytest.approx(trainer.cfg.optim.D.lr * 0.1)
-    with pytest.raises(GankitError, match="optim.decay_from must be between 0 and 1"):
+    with pytest.raises(GankitError, match="'optim.decay_from' must be between 0 and 1, got 1.5"):
         Trainer(resolve("seed-mlp", TINY + ["optim.decay_from=1.5"]), tmp_path / "bad", progress=False)
 
 
 @pytest.mark.parametrize("key", ["log_every", "sample_every", "ckpt_every"])
 def test_intervals_below_one_step_are_refused(tmp_path, key):
-    with pytest.raises(GankitError, match=f"train.{key} must be at least 1 step, got 0"):
+    with pytest.raises(GankitError, match=f"'train.{key}' must be at least 1, got 0"):
         Trainer(resolve("seed-mlp", TINY + [f"train.{key}=0"]), tmp_path, progress=False)
 
 

@@ -163,6 +163,8 @@ def cmd_train(args) -> int:
     from .trainer import Trainer
 
     overrides = list(args.overrides)
+    if args.minutes is not None and not args.minutes > 0:  # 0 would mean "no limit" in the config
+        raise GankitError(f"--minutes must be a positive number of minutes, got {args.minutes}")
     for flag, key in (("steps", "train.steps"), ("minutes", "train.minutes"), ("seed", "train.seed")):
         if getattr(args, flag) is not None:
             overrides.append(f"{key}={getattr(args, flag)}")

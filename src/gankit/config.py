@@ -12,11 +12,12 @@ error, so that a setting never silently does nothing.
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 
@@ -26,33 +27,46 @@ DEFAULT_PRESET = "mnist-dcgan"
 DEFAULT_RECIPE = "gan"
 
 
+def ranged(default: Any, *, low: float | None = None, high: float | None = None, below: float | None = None,
+           choices: tuple | None = None, zero_ok: bool = False) -> Any:
+    """A config field with its valid values (for lists: of every item), checked whenever a config is built.
+
+    low/high: inclusive bounds; below: exclusive upper bound; zero_ok: 0 (meaning off or keep) is valid too.
+    """
+    meta = {k: v for k, v in {"low": low, "high": high, "below": below, "choices": choices, "zero_ok": zero_ok}.items()
+            if v is not None and v is not False}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
 @dataclass
 class DataConfig:
     name: str = "mnist"        # dataset registry name (`gankit list`)
     path: str = ""             # image folder for `folder`; cache folder for downloads ("" = ~/.cache/gankit)
     split: str = "train"       # train | test
-    resolution: int = 0        # output side length in pixels; 0 keeps the dataset's own
-    channels: int = 0          # 1 grayscale, 3 RGB; 0 keeps the dataset's own
-    limit: int = 0             # keep only the first N examples (0 = all), for quick runs and tests
+    resolution: int = ranged(0, low=4, high=1024, zero_ok=True)  # output side in pixels; 0 keeps the dataset's own
+    channels: int = ranged(0, choices=(0, 1, 3))  # 1 grayscale, 3 RGB; 0 keeps the dataset's own
+    limit: int = ranged(0, low=0)  # keep only the first N examples (0 = all), for quick runs and tests
     mirror: str = ""           # base URL to download IDX files from ("" = the dataset's default)
     strict: bool = False       # folder: refuse unreadable files instead of skipping them with a count
-    crop: int = 0              # paired data: random square crops of this side per sample (0 = whole images)
+    crop: int = ranged(0, low=1, high=1024, zero_ok=True)  # random square crops of this side (0 = whole images)
 
 
 @dataclass
 class OptimGroup:
     """One optimizer of the recipe (`optim.G`, `optim.D`, ...)."""
 
-    lr: float = 2e-4
-    beta1: float = 0.5         # Adam's betas (RMSprop ignores them)
-    beta2: float = 0.999
+    lr: float = ranged(2e-4, low=0, high=10)
+    beta1: float = ranged(0.5, low=0, below=1)    # Adam's betas (RMSprop ignores them)
+    beta2: float = ranged(0.999, low=0, below=1)
 
 
 @dataclass
 class OptimConfig:
-    name: str = "adam"         # adam | rmsprop (the original WGAN's optimizer), for every optimizer
+    name: str = ranged("adam", choices=("adam", "rmsprop"))  # rmsprop: the original WGAN's; for every optimizer
     fused: bool = True         # one fused kernel per optimizer step where torch has it (else multi-tensor)
-    decay_from: float = 1.0    # from this fraction of train.steps, learning rates fall linearly to 0 (1 = never)
+    decay_from: float = ranged(1.0, low=0, high=1)  # from this fraction of train.steps, rates fall linearly to 0 (1 = never)
     groups: dict[str, OptimGroup] = field(default_factory=dict)  # the recipe's optimizers by name: optim.G.lr
 
     def __getattr__(self, name: str) -> OptimGroup:
@@ -68,23 +82,23 @@ class OptimConfig:
 
 @dataclass
 class TrainConfig:
-    batch_size: int = 64
-    steps: int = 3000          # stop after this many steps ...
-    minutes: float = 0.0       # ... or after this many minutes of training, whichever comes first (0 = no limit)
+    batch_size: int = ranged(64, low=2, high=65536)
+    steps: int = ranged(3000, low=0)  # stop after this many steps ...
+    minutes: float = ranged(0.0, low=0)  # ... or after this many minutes of training, whichever first (0 = no limit)
     seed: int = 0
     device: str = "auto"       # auto | cpu | cuda
-    precision: str = "fp32"    # fp32 | bf16 (autocast; falls back to fp32 where unsupported) | auto
+    precision: str = ranged("fp32", choices=("fp32", "bf16", "auto"))  # bf16: autocast, fp32 where unsupported
     channels_last: bool = False  # NHWC memory layout for convolutional nets (pays on GPUs)
     compile: bool = False      # torch.compile the networks (pays on long GPU runs; compiling takes a while)
-    threads: int = 0           # CPU threads (0 = torch's default: one per core)
-    log_every: int = 50        # steps per stats tick (stats.jsonl, progress bar)
-    sample_every: int = 500    # steps per sample grid
-    ckpt_every: int = 1000     # steps per training-state checkpoint
-    keep_checkpoints: int = 3  # how many of the newest checkpoints to keep
-    on_nan: str = "stop"       # NaN/Inf in losses or weights: stop | rollback (to the last checkpoint, half the lr)
-    n_samples: int = 64        # samples in the fixed-input sample grid
-    ema_halflife_kimg: float = 0.0  # EMA half-life of the recipe's averaged nets (G), thousands of images (0 = none)
-    ema_rampup: float = 0.05   # half-life at most this x images seen (0 = no ramp-up)
+    threads: int = ranged(0, low=0, high=1024)  # CPU threads (0 = torch's default: one per core)
+    log_every: int = ranged(50, low=1)       # steps per stats tick (stats.jsonl, progress bar)
+    sample_every: int = ranged(500, low=1)   # steps per sample grid (more than train.steps: only at the ends)
+    ckpt_every: int = ranged(1000, low=1)    # steps per training-state checkpoint
+    keep_checkpoints: int = ranged(3, low=1)  # how many of the newest checkpoints to keep
+    on_nan: str = ranged("stop", choices=("stop", "rollback"))  # NaN/Inf: stop, or back to the last checkpoint at half lr
+    n_samples: int = ranged(64, low=1, high=10000)  # samples in the fixed-input sample grid
+    ema_halflife_kimg: float = ranged(0.0, low=0)  # EMA half-life of the averaged nets (G), thousands of images (0 = none)
+    ema_rampup: float = ranged(0.05, low=0)  # half-life at most this x images seen (0 = no ramp-up)
 
 
 @dataclass
@@ -92,9 +106,9 @@ class EvalConfig:
     protocol: str = "auto"     # how runs are measured (`gankit list`); auto: the one the dataset and recipe call for
     extractor: str = "auto"    # feature extractor (`gankit list`); auto: mnist for MNIST data, none otherwise
     ref: str = "auto"          # reference data; auto: mnist-test for MNIST data
-    every: int = 1000          # steps between cheap scores logged to stats.jsonl (0 = never)
-    n_cheap: int = 2000        # samples per cheap score
-    n_final: int = 10000       # samples for the metrics at the end of training (0 = skip)
+    every: int = ranged(1000, low=0)           # steps between cheap scores logged to stats.jsonl (0 = never)
+    n_cheap: int = ranged(2000, low=2, high=1_000_000)  # samples per cheap score
+    n_final: int = ranged(10000, low=10, high=1_000_000, zero_ok=True)  # samples for the final metrics (0 = skip)
     seed: int = 0              # sampling seed of every evaluation
 
 
@@ -232,10 +246,16 @@ def _type_name(typ: Any) -> str:
     return getattr(typ, "__name__", None) or str(typ).replace("typing.", "")
 
 
+def short(value: Any, limit: int = 60) -> str:
+    """A value as it may appear in an error message: its repr, cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
 def _coerce(value: Any, typ: Any, key: str) -> Any:
     """Return `value` as `typ`, or raise a one-line error naming the key."""
     def bad() -> GankitError:
-        return GankitError(f"config key '{key}' expects {_type_name(typ)}, got {value!r}")
+        return GankitError(f"config key '{key}' expects {_type_name(typ)}, got {short(value)}")
 
     if typing.get_origin(typ) is list:
         (item_type,) = typing.get_args(typ)
@@ -251,19 +271,51 @@ def _coerce(value: Any, typ: Any, key: str) -> Any:
             return value
         raise bad()
     if typ is float:
+        number = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):  # YAML 1.1 reads "1e-3" as a string
+            number = float(value)
+        elif isinstance(value, str):  # YAML 1.1 reads "1e-3" as a string
             try:
-                return float(value)
+                number = float(value)
             except ValueError:
                 raise bad() from None
-        raise bad()
+        if number is None:
+            raise bad()
+        if not math.isfinite(number):
+            raise GankitError(f"config key '{key}' must be a finite number, got {short(value)}")
+        return number
     if typ is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
         raise bad()
     raise TypeError(f"unsupported config type {typ} for {key}")
+
+
+def describe_range(meta: dict) -> str:
+    if "choices" in meta:
+        return "one of " + ", ".join(str(c) for c in meta["choices"])
+    low, high, below = (meta.get(k) for k in ("low", "high", "below"))
+    num = lambda v: f"{int(v)}" if float(v).is_integer() else f"{v:g}"  # noqa: E731
+    if low is not None and high is not None:
+        text = f"between {num(low)} and {num(high)}"
+    elif low is not None and below is not None:
+        text = f"at least {num(low)} and below {num(below)}"
+    elif low is not None:
+        text = f"at least {num(low)}"
+    else:
+        text = f"at most {num(high)}" if high is not None else f"below {num(below)}"
+    return ("0 or " if meta.get("zero_ok") else "") + text
+
+
+def check_range(value: Any, meta: Mapping[str, Any], key: str) -> None:
+    """Refuse a value (or a list item) outside the field's declared range or choices."""
+    for item in value if isinstance(value, list) else [value]:
+        if meta.get("zero_ok") and item == 0:
+            continue
+        low, high, below, choices = (meta.get(k) for k in ("low", "high", "below", "choices"))
+        if ((choices is not None and item not in choices) or (low is not None and item < low)
+                or (high is not None and item > high) or (below is not None and item >= below)):
+            raise GankitError(f"config key '{key}' must be {describe_range(meta)}, got {short(item)}")
 
 
 def _unknown(key: str, valid: list[str]) -> GankitError:
@@ -275,6 +327,7 @@ def _build(cls: type, data: Any, where: str = "", groups: dict[str, OptimGroup] 
     if not isinstance(data, dict):
         raise GankitError(f"config section '{where.rstrip('.') or '<root>'}' must be a mapping, got {data!r}")
     hints = typing.get_type_hints(cls)
+    ranges = {f.name: f.metadata for f in dataclasses.fields(cls) if f.metadata}
     names = [f.name for f in dataclasses.fields(cls) if f.name != "groups"]
     kwargs: dict[str, Any] = {}
     if groups is not None:
@@ -289,6 +342,8 @@ def _build(cls: type, data: Any, where: str = "", groups: dict[str, OptimGroup] 
             kwargs[key] = _build(hints[key], value, f"{where}{key}.")
         else:
             kwargs[key] = _coerce(value, hints[key], where + key)
+            if key in ranges:
+                check_range(kwargs[key], ranges[key], where + key)
     return cls(**kwargs)
 
 

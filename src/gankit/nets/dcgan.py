@@ -12,9 +12,10 @@ import torch.nn as nn
 
 from dataclasses import dataclass
 
+from ..config import ranged
 from ..registry import NETWORKS
 from .base import Discriminator, ImageGenerator
-from .layers import (ClassHead, ConditionalBatchNorm, Flatten, check_conditional, dcgan_init, norm2d, packed,
+from .layers import (NORMS, ClassHead, ConditionalBatchNorm, Flatten, check_conditional, dcgan_init, norm2d, packed,
                      pyramid, with_spectral_norm)
 
 
@@ -67,11 +68,11 @@ class DCGANDiscriminator(Discriminator):
 
 @dataclass
 class DCGANOptions:
-    g_width: int = 64          # channels of G's last hidden layer
-    d_width: int = 64          # channels of D's first layer
-    g_norm: str = "batch"      # batch | none
-    d_norm: str = "batch"      # batch | none
-    leak: float = 0.2          # LeakyReLU slope in D
+    g_width: int = ranged(64, low=1, high=1024)  # channels of G's last hidden layer
+    d_width: int = ranged(64, low=1, high=1024)  # channels of D's first layer
+    g_norm: str = ranged("batch", choices=NORMS)
+    d_norm: str = ranged("batch", choices=NORMS)
+    leak: float = ranged(0.2, low=0, high=1)  # LeakyReLU slope in D
     g_spectral_norm: bool = False  # spectral normalisation on G's layers
     d_spectral_norm: bool = False  # spectral normalisation on D's layers
 

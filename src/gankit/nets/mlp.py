@@ -11,12 +11,13 @@ import math
 import torch
 import torch.nn as nn
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import GankitError
+from ..config import ranged
 from ..registry import NETWORKS
 from .base import Discriminator
-from .layers import ClassHead, norm1d, packed, with_spectral_norm
+from .layers import NORMS, ClassHead, norm1d, packed, with_spectral_norm
 
 
 class MLPGenerator(nn.Module):
@@ -55,11 +56,11 @@ class MLPDiscriminator(Discriminator):
 
 @dataclass
 class MLPOptions:
-    g_hidden: list[int] = field(default_factory=lambda: [256, 512, 1024])  # G's hidden sizes
-    d_hidden: list[int] = field(default_factory=lambda: [512, 256])         # D's hidden sizes
-    g_norm: str = "batch"      # batch | none
-    d_norm: str = "batch"      # batch | none
-    leak: float = 0.2          # LeakyReLU slope
+    g_hidden: list[int] = ranged([256, 512, 1024], low=1, high=16384)  # G's hidden sizes
+    d_hidden: list[int] = ranged([512, 256], low=1, high=16384)         # D's hidden sizes
+    g_norm: str = ranged("batch", choices=NORMS)
+    d_norm: str = ranged("batch", choices=NORMS)
+    leak: float = ranged(0.2, low=0, high=1)  # LeakyReLU slope
     g_spectral_norm: bool = False  # spectral normalisation on G's layers
     d_spectral_norm: bool = False  # spectral normalisation on D's layers
 

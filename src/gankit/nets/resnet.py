@@ -14,9 +14,10 @@ import torch.nn.functional as F
 
 from dataclasses import dataclass
 
+from ..config import ranged
 from ..registry import NETWORKS
 from .base import Discriminator, ImageGenerator
-from .layers import ClassHead, ConditionalBatchNorm, check_conditional, packed, pyramid, with_spectral_norm
+from .layers import NORMS, ClassHead, ConditionalBatchNorm, check_conditional, packed, pyramid, with_spectral_norm
 
 
 class UpBlock(nn.Module):
@@ -92,9 +93,9 @@ class ResNetDiscriminator(Discriminator):
 
 @dataclass
 class ResNetOptions:
-    g_width: int = 64          # channels of G's residual blocks
-    d_width: int = 64          # channels of D's residual blocks
-    g_norm: str = "batch"      # batch | none
+    g_width: int = ranged(64, low=1, high=1024)  # channels of G's residual blocks
+    d_width: int = ranged(64, low=1, high=1024)  # channels of D's residual blocks
+    g_norm: str = ranged("batch", choices=NORMS)
     g_spectral_norm: bool = False  # spectral normalisation on G's layers
     d_spectral_norm: bool = False  # spectral normalisation on D's layers (SNGAN: true)
 

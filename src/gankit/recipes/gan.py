@@ -19,11 +19,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..augment import diff_augment, parse_policy
-from ..config import Config, OptimGroup
+from ..config import Config, OptimGroup, ranged
 from ..draws import Draws
 from ..errors import GankitError
 from ..losses import gradient_penalty, r1_penalty
 from ..nets import PairSpec, build_pair
+from ..nets.layers import CONDITIONAL_MODES
 from ..registry import LOSSES, NETWORKS, RECIPES
 from .base import Batch, OptimSpec, Phase, Recipe, StepContext
 
@@ -34,20 +35,20 @@ SAMPLE_KINDS = ("image", "points")  # the data fields a GAN learns to imitate
 @dataclass
 class GANOptions:
     net: str = "dcgan"             # network family of G and D (`gankit list`); its options are the section of that name
-    z_dim: int = 100               # latent size
-    conditional: str = "none"      # none | projection (cBN G + projection D) | acgan
-    pack: int = 1                  # PacGAN: D judges this many samples jointly
+    z_dim: int = ranged(100, low=1, high=4096)  # latent size
+    conditional: str = ranged("none", choices=CONDITIONAL_MODES)  # projection: cBN G + projection D; acgan
+    pack: int = ranged(1, low=1, high=64)  # PacGAN: D judges this many samples jointly
     loss: str = "non-saturating"   # adversarial loss (`gankit list`)
-    gp_weight: float = 0.0         # WGAN-GP gradient penalty weight lambda (10 in the paper; 0 = off)
-    r1_gamma: float = 0.0          # R1 penalty weight gamma: adds gamma/2 E||grad D(x)||^2 (0 = off)
-    r1_every: int = 1              # lazy R1: apply every N steps, scaled by N
-    clip: float = 0.0              # clip D's weights to [-clip, clip] after each D step (original WGAN; 0 = off)
-    n_critic: int = 1              # D steps per G step
-    critic_burst: int = 0          # D steps per G step for the first 25 G steps and every 500th (WGAN: 100; 0 = off)
-    g_steps: int = 1               # G steps per G phase (PacGAN's DCGAN code runs 2, so that D does not win)
+    gp_weight: float = ranged(0.0, low=0)  # WGAN-GP gradient penalty weight lambda (10 in the paper; 0 = off)
+    r1_gamma: float = ranged(0.0, low=0)   # R1 penalty weight gamma: adds gamma/2 E||grad D(x)||^2 (0 = off)
+    r1_every: int = ranged(1, low=1)       # lazy R1: apply every N steps, scaled by N
+    clip: float = ranged(0.0, low=0)       # clip D's weights to [-clip, clip] after each D step (original WGAN; 0 = off)
+    n_critic: int = ranged(1, low=1, high=1000)  # D steps per G step
+    critic_burst: int = ranged(0, low=0, high=10000)  # D steps per G step for the first 25 G steps and every 500th (WGAN: 100)
+    g_steps: int = ranged(1, low=1, high=100)  # G steps per G phase (PacGAN's DCGAN code runs 2, so that D does not win)
     reuse_fakes: bool = True       # the first G phase reuses its step's D-phase fakes instead of drawing new ones
     augment: str = ""              # DiffAugment policy for every image D sees, e.g. "color,translation,cutout"
-    acgan_weight: float = 1.0      # weight of the auxiliary classification loss (conditional=acgan)
+    acgan_weight: float = ranged(1.0, low=0)  # weight of the auxiliary classification loss (conditional=acgan)
 
 
 @RECIPES.register("gan", "GANs on images or points: any loss, penalties, n_critic, DiffAugment, PacGAN packing, "
@@ -64,14 +65,7 @@ class GANRecipe(Recipe):
 
     @classmethod
     def check(cls, cfg: Config, data) -> None:
-        o = cfg.gan
-        for key in ("n_critic", "g_steps", "r1_every", "pack"):
-            if getattr(o, key) < 1:
-                raise GankitError(f"gan.{key} must be at least 1, got {getattr(o, key)}")
-        if o.critic_burst < 0:
-            raise GankitError(f"gan.critic_burst must be 0 (off) or more, got {o.critic_burst}")
-        if o.z_dim < 1:
-            raise GankitError(f"gan.z_dim must be at least 1, got {o.z_dim}")
+        o = cfg.gan  # ranges are checked with the config; here what depends on other sections and the data
         if o.pack > 1:
             if cfg.train.batch_size % o.pack:
                 raise GankitError(f"train.batch_size ({cfg.train.batch_size}) must be a multiple of gan.pack ({o.pack})")
