@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     cfg = resolve(args.preset, args.set + [f"train.device={args.device}", "eval.every=0", "eval.n_final=0"])
-    trainer = Trainer(cfg, Path("runs/profile") / args.preset, progress=False)
+    trainer = Trainer(cfg, Path("runs/profile") / args.preset, progress=False, overwrite=True)
     reference = ReferenceLoop(cfg, trainer)
     gankit_steps(trainer, 10)
     for _ in range(10):

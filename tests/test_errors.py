@@ -89,3 +89,47 @@ def test_bad_values_stop_before_any_training(tmp_path, capsys, override):
     assert main(["train", "--out", str(tmp_path / "run"), "--set", override]) == 2
     assert "config key" in one_line(capsys.readouterr().err)
     assert not (tmp_path / "run").exists()  # refused at resolve time: nothing written
+
+
+TINY_MLP = sum((["--set", s] for s in TINY + ["mlp.g_hidden=[16]", "mlp.d_hidden=[16]", "train.threads=1"]), [])
+
+
+def snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_new_run_never_overwrites_an_earlier_one(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "seed-mlp", "--out", str(out), "--steps", "3", "--no-progress", *TINY_MLP]) == 0
+    (out / "notes.txt").write_text("mine")
+    before = snapshot(out)
+    capsys.readouterr()
+    assert main(["train", "seed-mlp", "--out", str(out), "--steps", "4", "--no-progress", *TINY_MLP]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "already holds a run" in line and "--resume" in line and "--overwrite" in line
+    assert snapshot(out) == before  # byte-identical
+    assert main(["train", "seed-mlp", "--out", str(out), "--steps", "4", "--no-progress", "--overwrite", *TINY_MLP]) == 0
+    assert (out / "notes.txt").read_text() == "mine"  # not a file of the run: kept
+    assert [json.loads(x)["step"] for x in (out / "stats.jsonl").read_text().splitlines()] == [2, 4]  # the new run only
+
+
+def test_a_training_run_locks_its_folder(tmp_path, capsys):
+    from gankit.checkpoint import list_checkpoints
+    from test_robustness import start_training, wait_until
+
+    out = tmp_path / "run"
+    proc = start_training(out)
+    try:
+        wait_until(lambda: (out / ".gankit.owner").is_file() and list_checkpoints(out))
+        assert main(["train", "seed-mlp", "--out", str(out), "--overwrite", "--no-progress", *TINY_MLP]) == 2
+        line = one_line(capsys.readouterr().err)
+        assert f"in use by another gankit process (PID {proc.pid})" in line
+        assert (out / "config.yaml").is_file()  # the running process's files are untouched
+    finally:
+        proc.kill()
+        proc.wait()
+    # the lock died with its process: the run can be resumed (and stale temporary files are cleared)
+    (out / ".config.yaml.x1.tmp").write_bytes(b"half a file")
+    (out / "checkpoints" / ".step-00000009.pt.x2.tmp").write_bytes(b"half a checkpoint")
+    assert main(["train", "--resume", str(out), "--steps", "1", "--no-progress"]) in (0,)
+    assert not list(out.glob(".*.tmp")) and not list((out / "checkpoints").glob(".*.tmp"))

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
+from filelock import FileLock, Timeout
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
@@ -155,3 +157,58 @@ def upgrade_export(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> tu
     shape = meta.get("image_shape", [])
     meta = {**meta, "format": EXPORT_FORMAT, "nets": ["G"], "fields": {key: {"kind": key, "shape": shape}}}
     return {f"G.{k}": v for k, v in tensors.items()}, meta
+
+
+# ---------------------------------------------------------------- run folders
+
+RUN_FILES = ("config.yaml", "stats.jsonl", "samples.png", "samples", "curves.png", "report.html", "metrics.json",
+             "health.jsonl", "tensorboard", CHECKPOINT_DIR, EXPORT_WEIGHTS, EXPORT_META, "generator-best.safetensors",
+             "generator-best.json", "generator.onnx")
+LOCK, OWNER = ".gankit.lock", ".gankit.owner"
+
+
+def run_files(run_dir: Path) -> list[Path]:
+    """What a run wrote into a folder (other files are the user's and are never touched)."""
+    return [Path(run_dir) / name for name in RUN_FILES if (Path(run_dir) / name).exists()]
+
+
+def clear_run(run_dir: Path) -> None:
+    """Remove what an earlier run wrote into `run_dir` (for an explicit overwrite)."""
+    for path in run_files(run_dir):
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def remove_stale_temporaries(run_dir: Path) -> list[Path]:
+    """Delete the temporary files of writes that a killed process never finished (atomic_write's .NAME.*.tmp)."""
+    stale = [p for folder in (Path(run_dir), Path(run_dir) / CHECKPOINT_DIR) if folder.is_dir()
+             for p in folder.glob(".*.tmp")]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+class RunLock:
+    """An OS advisory lock on a run folder, held while one process trains in it; the holder's PID is recorded."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = Path(run_dir)
+        self.lock = FileLock(str(self.run_dir / LOCK), timeout=0)
+
+    def acquire(self) -> "RunLock":
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.lock.acquire()
+        except Timeout:
+            try:
+                holder = (self.run_dir / OWNER).read_text().strip() or "unknown"
+            except OSError:
+                holder = "unknown"
+            raise GankitError(f"run folder {self.run_dir} is in use by another gankit process (PID {holder}); "
+                              "wait for it to finish, or choose another --out") from None
+        (self.run_dir / OWNER).write_text(str(os.getpid()))
+        return self
+
+    def release(self) -> None:
+        if self.lock.is_locked:
+            (self.run_dir / OWNER).unlink(missing_ok=True)
+            self.lock.release()

@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "gan, the network's (dcgan, mlp, ...), optim, train, eval; see --dry-run)")
     p.add_argument("--resume", metavar="auto|PATH",
                    help="continue from a run folder or checkpoint; `auto` picks the newest run of the preset")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (what it wrote is deleted; other files are kept)")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -183,7 +185,12 @@ def cmd_train(args) -> int:
     if resume is None and args.resume == "auto":
         print(f"nothing to resume; starting a new run in {run_dir}")
     check_writable(run_dir)
-    trainer = Trainer(cfg, run_dir, resume=resume, progress=not args.no_progress)
+    # --resume auto with nothing to resume replaces an unfinished run that left nothing to continue from
+    from .checkpoint import EXPORT_META, list_checkpoints
+
+    nothing_kept = not list_checkpoints(run_dir) and not (run_dir / EXPORT_META).exists()
+    overwrite = args.overwrite or (args.resume == "auto" and resume is None and nothing_kept)
+    trainer = Trainer(cfg, run_dir, resume=resume, progress=not args.no_progress, overwrite=overwrite)
     if resume is not None:
         print(f"resuming {resume} at step {trainer.step}")
     result = trainer.fit()

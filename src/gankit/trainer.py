@@ -18,7 +18,8 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from .checkpoint import latest_checkpoint, load_state, save_generator, save_rotating
+from .checkpoint import (RunLock, clear_run, latest_checkpoint, load_state, remove_stale_temporaries, run_files,
+                         save_generator, save_rotating)
 from .config import Config, OptimConfig, config_from_dict
 from .data import BatchSampler, Dataset, load_data
 from .distributed import init_distributed
@@ -153,11 +154,23 @@ class StopFlag:
 
 class Trainer:
     def __init__(self, cfg: Config, run_dir: Path, resume: Path | None = None, progress: bool = True,
-                 data: Dataset | None = None):
+                 data: Dataset | None = None, overwrite: bool = False):
         self.cfg = cfg
         self.run_dir = Path(run_dir)
         t = cfg.train
         self.dist = init_distributed(t.device)
+        self.lock = RunLock(self.run_dir) if self.dist.is_main else None
+        if self.lock is not None:
+            self.lock.acquire()  # released when fit() ends
+            earlier = run_files(self.run_dir)
+            if earlier and resume is None and not overwrite:
+                self.lock.release()
+                raise GankitError(f"{self.run_dir} already holds a run ({', '.join(p.name for p in earlier[:4])}); "
+                                  f"continue it with --resume {self.run_dir}, choose another --out, or replace it "
+                                  "with --overwrite")
+            if earlier and resume is None:
+                clear_run(self.run_dir)
+            remove_stale_temporaries(self.run_dir)
         self.progress = progress and self.dist.is_main
         if t.batch_size % self.dist.world:
             raise GankitError(f"train.batch_size ({t.batch_size}) must be a multiple of the number of processes "
@@ -375,6 +388,14 @@ class Trainer:
         return logs
 
     def fit(self) -> RunResult:
+        """Train to train.steps (or train.minutes), then write the results; the run folder is locked meanwhile."""
+        try:
+            return self._fit()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+    def _fit(self) -> RunResult:
         t = self.cfg.train
         main = self.dist.is_main
         stats_path = self.run_dir / "stats.jsonl"

@@ -62,7 +62,7 @@ def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides
     extra = [f"train.seed={seed}"] + ([f"train.minutes={minutes}", "train.steps=10000000"] if minutes else [])
     cfg = resolve(preset, overrides + extra)
     start = time.perf_counter()
-    result = Trainer(cfg, runs / f"{preset}-seed{seed}", progress=False).fit()
+    result = Trainer(cfg, runs / f"{preset}-seed{seed}", progress=False, overwrite=True).fit()  # the bench's folder
     last = json.loads(result.stats.read_text().splitlines()[-1])
     metrics = {k: v for k, v in (result.metrics or {}).items() if not isinstance(v, (list, dict)) or k == "card"}
     return {"preset": preset, "seed": seed, "steps": result.step, "train_s": last["wall_s"],

@@ -121,7 +121,7 @@ def peak_memory_mb(device: torch.device) -> float:
 
 def measure(preset: str, steps: int, rounds: int, device: str, overrides: list[str]) -> dict:
     cfg = resolve(preset, list(overrides) + [f"train.device={device}", "eval.every=0", "eval.n_final=0"])
-    trainer = Trainer(cfg, Path("runs/bench-speed") / preset, progress=False)
+    trainer = Trainer(cfg, Path("runs/bench-speed") / preset, progress=False, overwrite=True)
     reference = ReferenceLoop(cfg, trainer)
     dev = trainer.device
     gankit_steps(trainer, 3)  # warm-up (and compilation, when enabled)
@@ -168,7 +168,7 @@ def parity(preset: str, steps: int, seeds: int, device: str, overrides: list[str
         cfg = resolve(preset, list(overrides) + [f"train.device={device}", f"train.seed={seed}", f"train.steps={steps}",
                                                  "train.minutes=0", "train.ema_halflife_kimg=0", "eval.every=0",
                                                  "eval.n_final=10000"])
-        trainer = Trainer(cfg, Path("runs/bench-parity") / f"{preset}-seed{seed}", progress=False)
+        trainer = Trainer(cfg, Path("runs/bench-parity") / f"{preset}-seed{seed}", progress=False, overwrite=True)
         reference = ReferenceLoop(cfg, trainer)
         for _ in range(steps):
             reference.step()
