@@ -133,3 +133,22 @@ def test_a_training_run_locks_its_folder(tmp_path, capsys):
     (out / "checkpoints" / ".step-00000009.pt.x2.tmp").write_bytes(b"half a checkpoint")
     assert main(["train", "--resume", str(out), "--steps", "1", "--no-progress"]) in (0,)
     assert not list(out.glob(".*.tmp")) and not list((out / "checkpoints").glob(".*.tmp"))
+
+
+def test_files_written_atomically_get_the_usual_mode(run_with_best):
+    usual = (run_with_best / "stats.jsonl").stat().st_mode & 0o777  # written plainly
+    for name in ("generator.json", "generator.safetensors", "generator-best.json"):
+        assert (run_with_best / name).stat().st_mode & 0o777 == usual, name
+
+
+def test_sample_into_a_folder_and_a_mismatched_export_are_clear_errors(run_with_best, tmp_path, capsys):
+    assert main(["sample", str(run_with_best), "--out", str(tmp_path)]) == 2
+    assert "is a folder: give a file name ending in .png" in one_line(capsys.readouterr().err)
+    export = tmp_path / "export"
+    shutil.copytree(run_with_best, export, ignore=shutil.ignore_patterns("checkpoints", "samples"))
+    meta = json.loads((export / "generator.json").read_text())
+    meta["config"]["mlp"]["g_hidden"] = [32]
+    (export / "generator.json").write_text(json.dumps(meta))
+    assert main(["sample", str(export), "--out", str(tmp_path / "x.png")]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "does not match its config" in line and "size mismatch" in line  # the reason, not only the headline

@@ -23,7 +23,7 @@ from filelock import FileLock, Timeout
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .errors import GankitError
+from .errors import GankitError, summary
 
 FORMAT_VERSION = 2  # 2: EMA state per averaged net; configs with component sections (1 is migrated on load)
 EXPORT_FORMAT = 2   # 2: weights prefixed by net name, `nets` and `fields` in the JSON (1: G only, `image_shape`)
@@ -41,6 +41,9 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's (and some writers') 0600 would set these files apart from the rest
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -142,7 +145,7 @@ def read_export(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         info = json.loads(meta.read_text())
         tensors = load_file(str(weights))
     except (json.JSONDecodeError, SafetensorError, OSError) as err:
-        raise GankitError(f"generator export at {path} is corrupt ({str(err).splitlines()[0][:200]})") from None
+        raise GankitError(f"generator export at {path} is corrupt ({summary(err)})") from None
     if not isinstance(info, dict):
         raise GankitError(f"generator export at {path} is corrupt (its JSON is not an object)")
     if info.get("format", 1) < 2:

@@ -10,3 +10,9 @@ class GankitError(Exception):
 
     def __init__(self, message: str):
         super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+
+
+def summary(err: BaseException, limit: int = 300) -> str:
+    """An exception's message on one line, whole sentences first: all its lines joined, cut at `limit` characters."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= limit else text[:limit] + " ..."

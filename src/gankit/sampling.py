@@ -17,7 +17,7 @@ from .checkpoint import read_export
 from .config import config_from_dict
 from .data import Field, for_display, to_float
 from .draws import Draws
-from .errors import GankitError
+from .errors import GankitError, summary
 from .recipes import Recipe, build_recipe
 from .report import save_picture
 
@@ -139,7 +139,7 @@ def load_generator(path: str | Path, device: str = "cpu") -> Pipeline:
             prefix = f"{name}."
             recipe.nets[name].load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
     except (KeyError, RuntimeError, ValueError, TypeError) as err:
-        raise GankitError(f"generator export at {path} does not match its config ({str(err).splitlines()[0][:200]})") from None
+        raise GankitError(f"generator export at {path} does not match its config ({summary(err)})") from None
     recipe.to(device)
     return Pipeline(recipe, {name: recipe.nets[name] for name in meta["nets"]}, meta)
 
@@ -149,6 +149,8 @@ def write_samples(images: torch.Tensor, out: Path, labels: torch.Tensor | None =
     """.png -> a grid (or a scatter plot of points); .npz -> key `images`, uint8 (N, H, W, C), or `points`,
     float32 (N, 2); and `labels` for a conditional model."""
     out = Path(out)
+    if out.is_dir():
+        raise GankitError(f"{out} is a folder: give a file name ending in .png (a grid) or .npz (arrays)")
     if out.suffix == ".png":
         return save_picture(images, out, kind, nrow=nrow)
     if out.suffix == ".npz":

@@ -25,7 +25,7 @@ from .data import BatchSampler, Dataset, load_data
 from .distributed import init_distributed
 from .draws import Draws
 from .ema import EMA, ema_beta
-from .errors import GankitError
+from .errors import GankitError, summary
 from .health import Event, HealthMonitor, nonfinite_names
 from .metrics.protocols import make_protocol
 from .recipes import OptimSpec, Phase, StepContext, build_recipe
@@ -247,7 +247,7 @@ class Trainer:
             for name, ema in self.emas.items():
                 ema.load_state_dict(state["ema"][name])
         except (KeyError, RuntimeError, ValueError) as err:
-            raise GankitError(f"checkpoint {path} does not fit this model ({str(err).splitlines()[0][:200]})") from None
+            raise GankitError(f"checkpoint {path} does not fit this model ({summary(err)})") from None
         self.fixed = {k: v.clone() for k, v in state["fixed"].items()}
         self.step = int(state["step"])
         self.wall_s = float(state["wall_s"])
@@ -471,7 +471,7 @@ class Trainer:
         generator = self.export_generator()
         curves = plot_curves(read_stats(stats_path), self.run_dir / "curves.png", self.cfg.preset)
         metrics = None
-        if self.protocol and self.cfg.eval.n_final:
+        if self.protocol and self.cfg.eval.n_final and not interrupted:  # Ctrl-C means stop now, not evaluate
             metrics = self.final_eval()
             (self.run_dir / "metrics.json").write_text(json.dumps({"step": self.step, **metrics}, indent=2))
         write_html_report(self.run_dir, self.cfg.to_yaml(), metrics)
