@@ -152,3 +152,26 @@ def test_sample_into_a_folder_and_a_mismatched_export_are_clear_errors(run_with_
     assert main(["sample", str(export), "--out", str(tmp_path / "x.png")]) == 2
     line = one_line(capsys.readouterr().err)
     assert "does not match its config" in line and "size mismatch" in line  # the reason, not only the headline
+
+
+def test_resume_notices_changed_data(tmp_path):
+    from PIL import Image
+
+    from gankit.checkpoint import latest_checkpoint
+    from gankit.errors import GankitError
+
+    images = tmp_path / "images"
+    images.mkdir()
+    for i in range(40):
+        Image.new("L", (8, 8), i * 6).save(images / f"{i}.png")
+    overrides = ["data.name=folder", f"data.path={images}", "data.resolution=8", "data.channels=1", "train.batch_size=8",
+                 "train.n_samples=4", "eval.every=0", "mlp.g_hidden=[16]", "mlp.d_hidden=[16]"]
+    Trainer(resolve("seed-mlp", overrides + ["train.steps=3"]), tmp_path / "run", progress=False).fit()
+    for i in range(30, 40):
+        (images / f"{i}.png").unlink()  # was an IndexError on resume
+    cfg = resolve("seed-mlp", overrides + ["train.steps=6"])
+    with pytest.raises(GankitError, match=r"the data changed since it was saved \(folder:images:40:.* -> folder:images:30:"):
+        Trainer(cfg, tmp_path / "run", resume=latest_checkpoint(tmp_path / "run"), progress=False)
+    resumed = Trainer(cfg, tmp_path / "run", resume=latest_checkpoint(tmp_path / "run"), progress=False,
+                      allow_data_change=True)
+    assert resumed.fit().step == 6

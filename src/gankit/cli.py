@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "gan, the network's (dcgan, mlp, ...), optim, train, eval; see --dry-run)")
     p.add_argument("--resume", metavar="auto|PATH",
                    help="continue from a run folder or checkpoint; `auto` picks the newest run of the preset")
+    p.add_argument("--allow-data-change", action="store_true",
+                   help="resume even though the data differs from the checkpoint's (images added or removed)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in --out (what it wrote is deleted; other files are kept)")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
@@ -190,7 +192,8 @@ def cmd_train(args) -> int:
 
     nothing_kept = not list_checkpoints(run_dir) and not (run_dir / EXPORT_META).exists()
     overwrite = args.overwrite or (args.resume == "auto" and resume is None and nothing_kept)
-    trainer = Trainer(cfg, run_dir, resume=resume, progress=not args.no_progress, overwrite=overwrite)
+    trainer = Trainer(cfg, run_dir, resume=resume, progress=not args.no_progress, overwrite=overwrite,
+                      allow_data_change=args.allow_data_change)
     if resume is not None:
         print(f"resuming {resume} at step {trainer.step}")
     result = trainer.fit()

@@ -154,9 +154,10 @@ class StopFlag:
 
 class Trainer:
     def __init__(self, cfg: Config, run_dir: Path, resume: Path | None = None, progress: bool = True,
-                 data: Dataset | None = None, overwrite: bool = False):
+                 data: Dataset | None = None, overwrite: bool = False, allow_data_change: bool = False):
         self.cfg = cfg
         self.run_dir = Path(run_dir)
+        self.allow_data_change = allow_data_change
         t = cfg.train
         self.dist = init_distributed(t.device)
         self.lock = RunLock(self.run_dir) if self.dist.is_main else None
@@ -226,6 +227,7 @@ class Trainer:
         return {"config": json.dumps(self.cfg.to_dict()), "step": self.step, "wall_s": self.wall_s,
                 "nets": self.recipe.state_dict(), "opts": {k: o.state_dict() for k, o in self.opts.items()},
                 "rng": rng, "sampler": self.sampler.state_dict(), "fixed": self.fixed, "best_score": self.best_score,
+                "data": self.data.fingerprint(),
                 "ema": {name: ema.state_dict() for name, ema in self.emas.items()}}
 
     def load(self, path: Path) -> None:
@@ -235,6 +237,10 @@ class Trainer:
         if changed:
             raise GankitError(f"cannot resume {path}: the config differs in {', '.join(changed)} "
                               f"(only {', '.join(RESUME_MAY_CHANGE)} may change)")
+        saved_data, data = state.get("data"), self.data.fingerprint()
+        if saved_data is not None and saved_data != data and not self.allow_data_change:
+            raise GankitError(f"cannot resume {path}: the data changed since it was saved ({saved_data} -> {data}, "
+                              "name:examples:hash); restore it, or resume anyway with --allow-data-change")
         try:
             self.recipe.load_state_dict(state["nets"])
             for name, opt in self.opts.items():

@@ -6,6 +6,7 @@ the shape of one example. Random crops are drawn from the trainer's generator, s
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -116,6 +117,17 @@ class ArrayData:
             out[key] = to_float(x) if kind == "image" else x
         return out
 
+    def fingerprint(self) -> str:
+        """A cheap identity of the data: every field's dtype and shape, and the bytes of about 256 examples spread
+        over the set (and the last). A checkpoint keeps it, so that resuming on changed data is noticed."""
+        digest = hashlib.sha256()
+        step = max(1, len(self) // 256)
+        for key in sorted(self.arrays):
+            x = self.arrays[key]
+            digest.update(f"{key}:{x.dtype}:{tuple(x.shape)}".encode())
+            digest.update(torch.cat([x[::step], x[-1:]]).contiguous().cpu().numpy().tobytes())
+        return f"{self.name}:{len(self)}:{digest.hexdigest()[:16]}"
+
     def split(self, name: str) -> "ArrayData":
         """The same dataset's split `name` (train, test, ...), loaded with the same settings."""
         if self.config is None:
@@ -218,3 +230,6 @@ class BatchSampler:
         self.order = state["order"].to(self.device)
         self.cursor = int(state["cursor"])
         self.epoch = int(state["epoch"])
+        if len(self.order) != self.n:  # the data changed size (a resume that allowed it): a new epoch over it
+            self.order = torch.randperm(self.n, generator=self.generator).to(self.device)
+            self.cursor = 0
