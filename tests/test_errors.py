@@ -175,3 +175,22 @@ def test_resume_notices_changed_data(tmp_path):
     resumed = Trainer(cfg, tmp_path / "run", resume=latest_checkpoint(tmp_path / "run"), progress=False,
                       allow_data_change=True)
     assert resumed.fit().step == 6
+
+
+def test_crafted_exports_and_export_targets_are_clear_errors(run_with_best, tmp_path, capsys):
+    export = tmp_path / "export"
+    shutil.copytree(run_with_best, export, ignore=shutil.ignore_patterns("checkpoints", "samples"))
+    meta = json.loads((export / "generator.json").read_text())
+    for change, words in (({"format": 99}, "has format 99; this gankit reads 1 to 2"),
+                          ({"fields": ["image"]}, "does not match its config"),
+                          ({"nets": 5}, "does not match its config")):
+        (export / "generator.json").write_text(json.dumps({**meta, **change}))
+        assert main(["sample", str(export), "--out", str(tmp_path / "x.png")]) == 2
+        assert words in one_line(capsys.readouterr().err)
+    for args, words in ((["--format", "onnx", "--out", str(tmp_path)], "must be a file name ending in .onnx"),
+                        (["--format", "safetensors", "--out", str(run_with_best)], "the folder the export comes from"),
+                        (["--format", "safetensors", "--out", str(run_with_best / "stats.jsonl")], "is a file")):
+        before = snapshot(run_with_best)
+        assert main(["export", str(run_with_best), *args]) == 2
+        assert words in one_line(capsys.readouterr().err)
+        assert snapshot(run_with_best) == before

@@ -148,6 +148,9 @@ def read_export(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         raise GankitError(f"generator export at {path} is corrupt ({summary(err)})") from None
     if not isinstance(info, dict):
         raise GankitError(f"generator export at {path} is corrupt (its JSON is not an object)")
+    version = info.get("format", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= EXPORT_FORMAT:
+        raise GankitError(f"generator export at {path} has format {str(version)[:20]}; this gankit reads 1 to {EXPORT_FORMAT}")
     if info.get("format", 1) < 2:
         tensors, info = upgrade_export(tensors, info)
     return tensors, info

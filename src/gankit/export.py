@@ -51,6 +51,10 @@ def export_onnx(source: Path, out: Path, opset: int = 17) -> Path:
 def export_safetensors(source: Path, out: Path) -> Path:
     """Copy the lean export (generator.safetensors + generator.json) into the folder `out`."""
     weights, meta = find_export(source)
+    if out.exists() and not out.is_dir():
+        raise GankitError(f"--out {out} is a file; the safetensors export writes a folder")
+    if out.resolve() == weights.parent.resolve():
+        raise GankitError(f"--out {out} is the folder the export comes from; choose another folder")
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy2(weights, out / "generator.safetensors")
     shutil.copy2(meta, out / "generator.json")
@@ -63,5 +67,8 @@ def export(source: Path, fmt: str, out: Path | None = None) -> Path:
     source = Path(source)
     folder = source if source.is_dir() else source.parent
     if fmt == "onnx":
-        return export_onnx(source, Path(out) if out else folder / "generator.onnx")
+        target = Path(out) if out else folder / "generator.onnx"
+        if target.is_dir() or target.suffix != ".onnx":
+            raise GankitError(f"--out {target} must be a file name ending in .onnx")
+        return export_onnx(source, target)
     return export_safetensors(source, Path(out) if out else folder / "export")

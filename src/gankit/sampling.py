@@ -138,7 +138,7 @@ def load_generator(path: str | Path, device: str = "cpu") -> Pipeline:
         for name in meta["nets"]:
             prefix = f"{name}."
             recipe.nets[name].load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
-    except (KeyError, RuntimeError, ValueError, TypeError) as err:
+    except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as err:
         raise GankitError(f"generator export at {path} does not match its config ({summary(err)})") from None
     recipe.to(device)
     return Pipeline(recipe, {name: recipe.nets[name] for name in meta["nets"]}, meta)
