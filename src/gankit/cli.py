@@ -295,6 +295,8 @@ def cmd_export(args) -> int:
 
 def cmd_bench(args) -> int:
     if args.kind == "speed":
+        if args.sample_n < 10:  # the evaluation rate is measured on every metric, which needs 10 images
+            raise GankitError(f"--sample-n must be at least 10, got {args.sample_n}")
         from .bench.speed import speed
 
         print(speed(args.preset, args.steps, args.rounds, args.device, args.overrides, Path(args.out),

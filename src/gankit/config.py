@@ -364,10 +364,11 @@ def config_from_dict(data: dict) -> Config:
     if is_legacy(data):
         data = migrate_legacy(data)
     recipe, sections, groups = component_sections(data)
-    merged = _merge(default_dict(data), data)
+    defaults = default_dict(data)
+    merged = _merge(defaults, data)
     valid = list(merged)
     for key in data:
-        if key not in default_dict(data):
+        if key not in defaults:
             raise _section_not_used(key, recipe, sections, data) if _is_component(key) else _unknown(key, valid)
     fixed = {name: _build(cls, merged[name], f"{name}.", groups if cls is OptimConfig else None)
              for name, cls in FIXED_SECTIONS.items()}

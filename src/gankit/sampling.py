@@ -114,8 +114,6 @@ class Pipeline:
     def sample_with_labels(self, n: int, seed: int = 0, label: int | None = None, per_row: int = 0,
                            batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor | None]:
         """n samples (uint8 images or float points) and their labels (None when unconditional)."""
-        if n < 1:
-            raise GankitError(f"number of samples must be positive, got {n}")
         labels = self.labels_for(n, label, per_row)
         out = self.draw(n, seed, labels, batch_size, inputs="noise")
         return out[self.recipe.main_output], labels

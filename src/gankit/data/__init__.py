@@ -1,5 +1,4 @@
 """Datasets, chosen by name: each returns in-memory named arrays that follow the Dataset protocol."""
-import dataclasses
 
 from . import folder, mnist, stacked, toy  # noqa: F401  (registers the datasets)
 from ..config import DataConfig
