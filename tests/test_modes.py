@@ -9,7 +9,7 @@ from gankit.data import load_data
 from gankit.data.toy import grid_means, mixture, ring_means
 from gankit.metrics.modes import mixture_scores, stacked_digit_modes
 from gankit.metrics.protocols import StackedMNISTProtocol
-from gankit.sampling import load_generator, write_samples
+from gankit.sampling import load_generator, save_samples
 from gankit.trainer import Trainer
 
 
@@ -68,10 +68,11 @@ def test_toy_run_writes_points(tmp_path):
     assert {k: result.metrics[k] for k in again} == again
     points = G.sample(300, seed=0)
     assert points.dtype == torch.float32 and points.shape == (300, 2)
-    write_samples(points, tmp_path / "p.npz", kind=G.kind)
+    save_samples(G, 300, tmp_path / "p.npz", seed=0)
     with np.load(tmp_path / "p.npz") as f:
         assert f["points"].shape == (300, 2) and f["points"].dtype == np.float32
-    write_samples(points, tmp_path / "p.png", kind=G.kind)
+        assert np.array_equal(f["points"], points.numpy())
+    save_samples(G, 300, tmp_path / "p.png")
     assert (tmp_path / "p.png").stat().st_size > 1000
 
 

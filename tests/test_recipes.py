@@ -4,7 +4,7 @@ import torch
 
 from gankit.config import resolve
 from gankit.errors import GankitError
-from gankit.sampling import load_generator, write_samples
+from gankit.sampling import load_generator, save_samples
 from gankit.trainer import Trainer
 
 from conftest import TINY
@@ -100,9 +100,10 @@ def test_conditional_sampling_returns_the_requested_labels(tmp_path):
     assert images.shape == (12, 1, 28, 28) and labels.tolist() == [7] * 12
     _, rows = G.sample_with_labels(16, per_row=4)
     assert rows.tolist() == [0] * 4 + [1] * 4 + [2] * 4 + [3] * 4
-    write_samples(images, tmp_path / "s.npz", labels)
+    save_samples(G, 12, tmp_path / "s.npz", seed=0, label=7)
     with np.load(tmp_path / "s.npz") as f:
         assert f["labels"].tolist() == [7] * 12
+        assert np.array_equal(f["images"], images.permute(0, 2, 3, 1).numpy())
     assert t.fixed["c"][:8].tolist() == [0] * 4 + [1] * 4  # the fixed 4x4 grid holds one class per row
     with pytest.raises(Exception, match="out of range"):
         G.sample(2, label=10)

@@ -10,7 +10,7 @@ from PIL import Image
 from gankit.checkpoint import latest_checkpoint, load_state
 from gankit.config import preset_names, resolve
 from gankit.errors import GankitError
-from gankit.sampling import load_generator, write_samples
+from gankit.sampling import load_generator, save_samples
 from gankit.trainer import Trainer
 
 from conftest import TINY
@@ -112,13 +112,14 @@ def test_samples_files_and_fixed_noise_grid(tmp_path):
     images = G.sample(10, seed=3)
     assert images.shape == (10, 1, 28, 28) and images.dtype == torch.uint8
     assert torch.equal(images, G.sample(10, seed=3)) and not torch.equal(images, G.sample(10, seed=4))
-    write_samples(images, tmp_path / "s.npz")
+    save_samples(G, 10, tmp_path / "s.npz", seed=3, batch_size=4)  # streamed in batches: the same samples
     with np.load(tmp_path / "s.npz") as f:
         assert f["images"].shape == (10, 28, 28, 1) and f["images"].dtype == np.uint8
-    write_samples(images, tmp_path / "s.png")
+        assert np.array_equal(f["images"], images.permute(0, 2, 3, 1).numpy())
+    save_samples(G, 10, tmp_path / "s.png", seed=3)
     assert Image.open(tmp_path / "s.png").size == (2 * (4 * 30 + 2), 2 * (3 * 30 + 2))  # 4 x 3 cells of 30 px, doubled
     with pytest.raises(GankitError, match="use a .png"):
-        write_samples(images, tmp_path / "s.jpg")
+        save_samples(G, 10, tmp_path / "s.jpg")
     # the exported generator reproduces the trainer's fixed-noise grid, through the one `generate` path
     expected = trainer.sample_fixed()["fake"]
     assert torch.equal(G(trainer.fixed)["fake"], expected)

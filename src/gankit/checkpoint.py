@@ -107,11 +107,25 @@ def load_state(path: Path) -> dict[str, Any]:
         raise GankitError(f"checkpoint {path} is corrupt or not a gankit checkpoint ({first[:200]})") from None
     if not isinstance(state, dict) or "format" not in state or "config" not in state:
         raise GankitError(f"checkpoint {path} is not a gankit training state")
-    if state["format"] > FORMAT_VERSION:
-        raise GankitError(f"checkpoint {path} has format {state['format']}; this gankit reads up to {FORMAT_VERSION}")
+    version = state["format"]
+    if not is_count(version) or not 1 <= version <= FORMAT_VERSION:
+        raise GankitError(f"checkpoint {path} has format {str(version)[:20]}; this gankit reads 1 to {FORMAT_VERSION}")
+    if not is_count(state.get("step", 0)):
+        raise GankitError(f"checkpoint {path} is damaged: its step is {str(state.get('step'))[:20]}, not a count")
+    try:
+        config = json.loads(state["config"])
+    except (TypeError, ValueError):
+        config = None
+    if not isinstance(config, dict):
+        raise GankitError(f"checkpoint {path} is damaged: its config is not a JSON object")
     if state["format"] < 2:  # format 1 kept one EMA, of the gan recipe's G (its config is migrated on reading)
         state["ema"] = {"G": state["ema"]} if "ema" in state else {}
     return state
+
+
+def is_count(value: Any) -> bool:
+    """A non-negative int (bool is not a count)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def save_generator(folder: Path, nets: dict[str, torch.nn.Module], meta: dict[str, Any], stem: str = "generator") -> Path:
@@ -149,7 +163,7 @@ def read_export(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     if not isinstance(info, dict):
         raise GankitError(f"generator export at {path} is corrupt (its JSON is not an object)")
     version = info.get("format", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= EXPORT_FORMAT:
+    if not is_count(version) or not 1 <= version <= EXPORT_FORMAT:
         raise GankitError(f"generator export at {path} has format {str(version)[:20]}; this gankit reads 1 to {EXPORT_FORMAT}")
     if info.get("format", 1) < 2:
         tensors, info = upgrade_export(tensors, info)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -60,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in --out (what it wrote is deleted; other files are kept)")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (training, reading images, downloads)")
 
     p = sub.add_parser("sample", help="draw images from a trained generator",
                        description="Draw images from a run folder or a generator export.",
@@ -167,6 +166,10 @@ def cmd_train(args) -> int:
     from .trainer import Trainer
 
     overrides = list(args.overrides)
+    if args.no_progress:
+        from . import progress
+
+        progress.SHOWN = False
     if args.minutes is not None and not args.minutes > 0:  # 0 would mean "no limit" in the config
         raise GankitError(f"--minutes must be a positive number of minutes, got {args.minutes}")
     for flag, key in (("steps", "train.steps"), ("minutes", "train.minutes"), ("seed", "train.seed")):
@@ -230,13 +233,9 @@ def check_writable(folder: Path) -> None:
 
 
 def cmd_sample(args) -> int:
-    from .sampling import load_generator, write_samples
+    from .sampling import load_generator, save_samples
 
-    generator = load_generator(args.source)
-    cols = math.ceil(math.sqrt(args.n))
-    per_row = cols if Path(args.out).suffix == ".png" else 0
-    images, labels = generator.sample_with_labels(args.n, seed=args.seed, label=args.label, per_row=per_row)
-    out = write_samples(images, Path(args.out), labels, nrow=cols, kind=generator.kind)
+    out = save_samples(load_generator(args.source), args.n, Path(args.out), seed=args.seed, label=args.label)
     print(f"wrote {args.n} samples to {out}")
     return 0
 
@@ -249,6 +248,7 @@ def load_target(target: str | Path, n: int, seed: int):
     from .checkpoint import EXPORT_META
     from .config import DataConfig
     from .data import load_data
+    from .limits import read_npz_rows
     from .sampling import load_generator
 
     path = Path(target)
@@ -262,14 +262,11 @@ def load_target(target: str | Path, n: int, seed: int):
         generator = load_generator(path)
         return generator.sample(n, seed=seed), f"generator {path} (step {generator.meta.get('step')})"
     if path.suffix == ".npz":
-        try:
-            with np.load(path) as f:
-                images = f["images"]
-        except (KeyError, OSError, ValueError) as err:
-            raise GankitError(f"{path} has no readable 'images' array ({err})") from None
-        if images.dtype != np.uint8 or images.ndim != 4:
-            raise GankitError(f"{path}: 'images' must be uint8 (N, H, W, C), got {images.dtype} {images.shape}")
-        return torch.from_numpy(images[:n]).permute(0, 3, 1, 2).contiguous(), f"images file {path}"
+        images = read_npz_rows(path, "images", n)  # only the n images asked for are read
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[3] not in (1, 3):
+            raise GankitError(f"{path}: 'images' must be uint8 (N, H, W, C) with C 1 or 3, "
+                              f"got {images.dtype} {images.shape}")
+        return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), f"images file {path}"
     if path.is_dir():
         data = load_data(DataConfig(name="folder", path=str(path), resolution=28, channels=1, limit=n))
         return data.images, f"image folder {path}"

@@ -6,18 +6,22 @@ and the ONNX export all go through the recipe's `generate`, so they cannot disag
 """
 from __future__ import annotations
 
+import itertools
+import math
+import zipfile
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from .checkpoint import read_export
+from .checkpoint import atomic_write, read_export
 from .config import config_from_dict
 from .data import Field, for_display, to_float
 from .draws import Draws
 from .errors import GankitError, summary
+from .limits import check_disk, check_memory
 from .recipes import Recipe, build_recipe
 from .report import save_picture
 
@@ -87,20 +91,21 @@ class Pipeline:
         k = self.recipe.num_classes
         if label is not None and not 0 <= label < k:
             raise GankitError(f"label {label} is out of range: this model knows {k} classes (0..{k - 1})")
+        check_memory(8 * n, f"the labels of {n} samples")
         if label is not None:
             return torch.full((n,), label)
         return self.recipe.cycled_labels(n, per_row)
 
-    def draw(self, n: int, seed: int = 0, labels: torch.Tensor | None = None, batch_size: int = 1000,
-             inputs: str = "eval", data=None) -> dict[str, torch.Tensor]:
-        """n results for display, drawn in batches from a generator seeded with `seed` (repeatable anywhere).
+    def batches(self, n: int, seed: int = 0, labels: torch.Tensor | None = None, batch_size: int = 1000,
+                inputs: str = "eval", data=None) -> Iterator[dict[str, torch.Tensor]]:
+        """n results for display, yielded batch by batch, drawn from a generator seeded with `seed` (repeatable
+        anywhere, and the same however they are collected).
 
         inputs="eval": the recipe's evaluation inputs (noise with every class in turn, or held-out examples
         from `data`); "noise": noise with the given labels."""
         if n < 1:
             raise GankitError(f"number of samples must be positive, got {n}")
         draws = Draws.seeded(seed, self.device)
-        parts: list[dict[str, torch.Tensor]] = []
         for start in range(0, n, batch_size):
             size = min(batch_size, n - start)
             if inputs == "eval":
@@ -108,7 +113,16 @@ class Pipeline:
                     self.recipe.noise_inputs(size, draws, labels[start:start + size])
             else:
                 batch = self.recipe.noise_inputs(size, draws, None if labels is None else labels[start:start + size])
-            parts.append(self.display(self.generate(batch)))
+            yield self.display(self.generate(batch))
+
+    def draw(self, n: int, seed: int = 0, labels: torch.Tensor | None = None, batch_size: int = 1000,
+             inputs: str = "eval", data=None) -> dict[str, torch.Tensor]:
+        """n results for display (see `batches`), held in memory (refused when they would not fit)."""
+        batches = self.batches(n, seed, labels, batch_size, inputs, data)
+        first = next(batches)
+        per_example = sum(v[0].numel() * v.element_size() for v in first.values())
+        check_memory(n * per_example, f"{n} samples", "`gankit sample` streams many samples into an .npz file")
+        parts = [first, *batches]
         return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
 
     def sample_with_labels(self, n: int, seed: int = 0, label: int | None = None, per_row: int = 0,
@@ -142,23 +156,55 @@ def load_generator(path: str | Path, device: str = "cpu") -> Pipeline:
     return Pipeline(recipe, {name: recipe.nets[name] for name in meta["nets"]}, meta)
 
 
-def write_samples(images: torch.Tensor, out: Path, labels: torch.Tensor | None = None, nrow: int = 0,
-                  kind: str = "image") -> Path:
-    """.png -> a grid (or a scatter plot of points); .npz -> key `images`, uint8 (N, H, W, C), or `points`,
-    float32 (N, 2); and `labels` for a conditional model."""
+MAX_GRID = 10_000  # images in one .png grid; beyond this a grid is no longer something to look at
+
+
+def save_samples(pipeline: Pipeline, n: int, out: Path, seed: int = 0, label: int | None = None,
+                 batch_size: int = 1000) -> Path:
+    """n samples into a file. .png: a grid, one class per row for a conditional model (or a scatter plot of
+    points). .npz: key `images`, uint8 (N, H, W, C), or `points`, float32 (N, 2), and `labels` for a conditional
+    model; streamed to disk batch by batch, so memory holds one batch whatever n is, and refused up front when
+    the disk cannot hold it."""
     out = Path(out)
     if out.is_dir():
         raise GankitError(f"{out} is a folder: give a file name ending in .png (a grid) or .npz (arrays)")
+    if n < 1:
+        raise GankitError(f"number of samples must be positive, got {n}")
     if out.suffix == ".png":
-        return save_picture(images, out, kind, nrow=nrow)
-    if out.suffix == ".npz":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if kind == "points":
-            arrays = {"points": images.numpy().astype(np.float32)}
-        else:
-            arrays = {"images": images.permute(0, 2, 3, 1).numpy()}
-        if labels is not None:
-            arrays["labels"] = labels.numpy().astype(np.int64)
-        np.savez_compressed(out, **arrays)
-        return out
-    raise GankitError(f"cannot write samples to '{out.name}': use a .png (grid) or .npz (arrays) file")
+        if n > MAX_GRID:
+            raise GankitError(f"a grid of {n} images is too large to look at (at most {MAX_GRID}); "
+                              "write them to an .npz file instead")
+        cols = math.ceil(math.sqrt(n))
+        samples, _ = pipeline.sample_with_labels(n, seed, label, per_row=cols)
+        return save_picture(samples, out, pipeline.kind, nrow=cols)
+    if out.suffix != ".npz":
+        raise GankitError(f"cannot write samples to '{out.name}': use a .png (grid) or .npz (arrays) file")
+    labels = pipeline.labels_for(n, label)
+    main = pipeline.recipe.main_output
+    batches = pipeline.batches(n, seed, labels, batch_size, inputs="noise")
+    first = next(batches)[main]  # its shape and type tell what one sample takes on disk
+    points = pipeline.kind == "points"
+    key, dtype = ("points", np.float32) if points else ("images", np.uint8)
+    row_shape = tuple(first.shape[1:]) if points else (*first.shape[2:], first.shape[1])  # images: (H, W, C)
+    check_disk(out.parent, n * (math.prod(row_shape) * np.dtype(dtype).itemsize + (0 if labels is None else 8)),
+               f"{n} samples")
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            with npy_member(archive, key, dtype, (n, *row_shape)) as member:
+                for x in itertools.chain([first], (batch[main] for batch in batches)):
+                    member.write((x if points else x.permute(0, 2, 3, 1)).numpy().astype(dtype).tobytes())
+            if labels is not None:
+                with npy_member(archive, "labels", np.int64, (n,)) as member:
+                    member.write(labels.numpy().astype(np.int64).tobytes())
+
+    atomic_write(out, write)
+    return out
+
+
+def npy_member(archive: zipfile.ZipFile, key: str, dtype, shape: tuple[int, ...]):
+    """An open `key.npy` member of an .npz being written, its header written; the caller writes the data."""
+    member = archive.open(f"{key}.npy", "w", force_zip64=True)
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(member, header)
+    return member

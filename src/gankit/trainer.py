@@ -28,6 +28,7 @@ from .ema import EMA, ema_beta
 from .errors import GankitError, summary
 from .health import Event, HealthMonitor, nonfinite_names
 from .metrics.protocols import make_protocol
+from .progress import progress_bar
 from .recipes import OptimSpec, Phase, StepContext, build_recipe
 from .report import plot_curves, save_outputs, write_html_report
 from .sampling import Pipeline, fields_meta
@@ -252,12 +253,13 @@ class Trainer:
             self.sampler.load_state_dict(state["sampler"])
             for name, ema in self.emas.items():
                 ema.load_state_dict(state["ema"][name])
-        except (KeyError, RuntimeError, ValueError) as err:
+            self.fixed = {k: v.clone() for k, v in state["fixed"].items()}
+            self.step = int(state["step"])
+            self.wall_s = float(state["wall_s"])
+            self.best_score = None if state.get("best_score") is None else float(state["best_score"])
+        except (KeyError, RuntimeError, ValueError, TypeError, AttributeError, IndexError) as err:
+            # a checkpoint of another model, or one whose fields were edited by hand
             raise GankitError(f"checkpoint {path} does not fit this model ({summary(err)})") from None
-        self.fixed = {k: v.clone() for k, v in state["fixed"].items()}
-        self.step = int(state["step"])
-        self.wall_s = float(state["wall_s"])
-        self.best_score = state.get("best_score")
 
     def save_checkpoint(self) -> Path | None:
         """Rank 0 writes the checkpoint; every process waits until it is on disk."""
@@ -412,7 +414,7 @@ class Trainer:
         deadline = time.perf_counter() + 60 * t.minutes if t.minutes > 0 else math.inf
         sums: dict[str, torch.Tensor] = defaultdict(lambda: torch.zeros((), device=self.device))
         n_logged, tick_start, tick_step = 0, time.perf_counter(), self.step
-        bar = tqdm(total=t.steps, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True,
+        bar = progress_bar(total=t.steps, initial=self.step, hide=not self.progress, unit="step", dynamic_ncols=True,
                    desc=self.cfg.preset or "train")
         if self.step == 0:
             self.save_samples()

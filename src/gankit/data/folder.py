@@ -6,26 +6,40 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
-from tqdm import tqdm
+from PIL import Image
 
 from ..config import DataConfig
-from ..errors import GankitError
+from ..errors import GankitError, summary
+from ..limits import check_memory
+from ..progress import progress_bar
 from ..registry import DATASETS
 from .base import ImageData
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 DEFAULT_RESOLUTION = 64
+MAX_PIXELS = 64_000_000  # a 64-megapixel photo decodes to 192 MB; larger ones are skipped as unreadable
 
 
 def center_square(image: Image.Image, size: int) -> Image.Image:
-    """Resize the shorter side to `size`, then crop the centre square."""
+    """The centre square of an image (the length of its shorter side), resized to size x size.
+
+    Cropping first keeps the work bounded: a 1 x 100000 strip never becomes a 64 x 6400000 image."""
     w, h = image.size
-    scale = size / min(w, h)
-    image = image.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.Resampling.BICUBIC)
-    w, h = image.size
-    left, top = (w - size) // 2, (h - size) // 2
-    return image.crop((left, top, left + size, top + size))
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    return image.resize((size, size), Image.Resampling.BICUBIC, box=(left, top, left + side, top + side))
+
+
+def read_image(path: Path, mode: str, size: int) -> np.ndarray:
+    """One image file as a size x size array of `mode` pixels; images over MAX_PIXELS are refused unread."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)  # Pillow's own limit: skip, don't warn
+        image = Image.open(path)
+    with image:
+        if image.width * image.height > MAX_PIXELS:  # the header is read, the pixels are not yet
+            raise ValueError(f"{image.width}x{image.height} pixels is more than gankit reads ({MAX_PIXELS:,})")
+        image.draft(mode, (size, size))  # JPEG: decode at a reduced scale that still covers `size`
+        return np.asarray(center_square(image.convert(mode), size))
 
 
 def list_images(root: Path) -> tuple[list[Path], list[int] | None, tuple[str, ...]]:
@@ -55,19 +69,21 @@ def load_folder(cfg: DataConfig):
     if cfg.limit:
         files = files[:cfg.limit]
         labels = labels[:cfg.limit] if labels else None
+    check_memory(len(files) * size * size * len(mode), f"{len(files)} images of {size}x{size} from {root}",
+                 "set data.limit or a smaller data.resolution")
     images, kept, skipped = [], [], []
-    for i, path in enumerate(tqdm(files, desc=f"reading {root.name}", unit="img", leave=False, disable=len(files) < 500)):
+    for i, path in enumerate(progress_bar(files, hide=len(files) < 500, desc=f"reading {root.name}", unit="img", leave=False)):
         try:
-            with Image.open(path) as image:
-                images.append(np.asarray(center_square(image.convert(mode), size)))
+            images.append(read_image(path, mode, size))
             kept.append(i)
-        except (UnidentifiedImageError, OSError):
-            skipped.append(path)
+        except Exception as err:  # Pillow raises many kinds of error for damaged or hostile files
+            skipped.append((path, summary(err, 120)))
     if skipped and cfg.strict:
-        raise GankitError(f"{len(skipped)} unreadable image file(s) in {root}, e.g. {skipped[0]} "
+        raise GankitError(f"{len(skipped)} unreadable image file(s) in {root}, e.g. {skipped[0][0]}: {skipped[0][1]} "
                           "(set data.strict=false to skip them)")
     if skipped:
-        warnings.warn(f"skipped {len(skipped)} unreadable image file(s) in {root}, e.g. {skipped[0].name}")
+        warnings.warn(f"skipped {len(skipped)} unreadable image file(s) in {root}, e.g. {skipped[0][0].name}: "
+                      f"{skipped[0][1]}")
     if not images:
         raise GankitError(f"image folder {root} holds no readable images")
     x = torch.from_numpy(np.stack(images))  # [N, H, W] or [N, H, W, 3]

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from ..config import DataConfig
 from ..errors import GankitError
+from ..progress import progress_bar
 from ..registry import DATASETS
 from .base import ImageData, fit_images
 
@@ -115,7 +115,7 @@ def fetch(url: str, dest: Path, checksum: str, timeout_s: float = 60.0) -> Path:
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response, open(partial, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, leave=False) as bar:
+            with progress_bar(total=total, unit="B", unit_scale=True, desc=dest.name, leave=False) as bar:
                 for block in iter(lambda: response.read(1 << 16), b""):
                     out.write(block)
                     bar.update(len(block))
