@@ -3,6 +3,7 @@ import hashlib
 import http.server
 import struct
 import threading
+import time
 from functools import partial
 
 import numpy as np
@@ -13,7 +14,7 @@ from PIL import Image
 from gankit.config import DataConfig
 from gankit.data import BatchSampler, load_data, to_float, to_uint8
 from gankit.data.base import fit_images
-from gankit.data.mnist import IDXSource, load_idx, read_idx
+from gankit.data.mnist import IDXSource, fetch, load_idx, read_idx
 from gankit.errors import GankitError
 
 
@@ -117,7 +118,8 @@ def idx_server(tmp_path):
     for key, name, array in (("train-images", "ti.gz", images), ("train-labels", "tl.gz", labels),
                              ("test-images", "vi.gz", images[:2]), ("test-labels", "vl.gz", labels[:2])):
         (served / name).write_bytes(idx_bytes(array))
-        files[key] = (name, "sha256:" + hashlib.sha256((served / name).read_bytes()).hexdigest())
+        data = (served / name).read_bytes()
+        files[key] = (name, "sha256:" + hashlib.sha256(data).hexdigest(), len(data))
     requests = []
 
     class Handler(http.server.SimpleHTTPRequestHandler):
@@ -145,7 +147,9 @@ def test_idx_download_checksum_and_cache(idx_server, tmp_path):
 
 def test_idx_checksum_mismatch_is_refused_and_not_cached(idx_server, tmp_path):
     url, source, _, _ = idx_server
-    wrong = IDXSource("fixture", url, {**source.files, "train-images": ("ti.gz", "md5:" + "0" * 32)}, source.class_names)
+    size = source.files["train-images"][2]
+    wrong = IDXSource("fixture", url, {**source.files, "train-images": ("ti.gz", "md5:" + "0" * 32, size)},
+                      source.class_names)
     with pytest.raises(GankitError, match="checksum mismatch for .*ti.gz: expected md5:0000"):
         load_idx(wrong, DataConfig(path=str(tmp_path / "cache")))
     assert not (tmp_path / "cache" / "fixture" / "ti.gz").exists()
@@ -156,6 +160,51 @@ def test_registered_mnist_idx_downloads_from_a_mirror_and_checks_real_checksums(
     (tmp_path / "served" / "train-images-idx3-ubyte.gz").write_bytes(idx_bytes(np.zeros((2, 28, 28))))
     with pytest.raises(GankitError, match="checksum mismatch for .*train-images-idx3-ubyte.gz: expected md5:f68b3c"):
         load_data(DataConfig(name="mnist-idx", path=str(tmp_path / "cache"), mirror=url))
+
+
+def test_a_mirror_that_sends_too_much_is_refused_and_nothing_is_kept(idx_server, tmp_path):
+    url, source, _, _ = idx_server
+    name, checksum, size = source.files["train-images"]
+    with pytest.raises(GankitError, match=f"announces {size} bytes, the file has {size - 1}"):
+        fetch(url + name, tmp_path / "ti.gz", checksum, size - 1)
+    assert not list(tmp_path.glob("ti.gz*"))
+
+
+@pytest.fixture
+def dripping_server():
+    """A mirror that sends a byte every 50 ms forever, with no Content-Length, or chunks past its promise."""
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            try:
+                for _ in range(100_000 if self.path == "/drip" else 10):
+                    self.wfile.write(b"x" * (1 if self.path == "/drip" else 4096))
+                    self.wfile.flush()
+                    time.sleep(0.05 if self.path == "/drip" else 0)
+            except OSError:  # the client gave up
+                pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_a_dripping_mirror_meets_the_deadline(dripping_server, tmp_path):
+    start = time.monotonic()
+    with pytest.raises(GankitError, match=r"not finished after 1 s \(\d+ of 1000 bytes\)"):
+        fetch(dripping_server + "drip", tmp_path / "f.gz", "md5:" + "0" * 32, 1000, timeout_s=5, deadline_s=1)
+    assert time.monotonic() - start < 3 and not list(tmp_path.iterdir())
+
+
+def test_a_mirror_without_a_length_is_cut_at_the_expected_size(dripping_server, tmp_path):
+    with pytest.raises(GankitError, match="sent more than the file's 5000 bytes"):
+        fetch(dripping_server + "flood", tmp_path / "f.gz", "md5:" + "0" * 32, 5000)
+    assert not list(tmp_path.iterdir())
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path):

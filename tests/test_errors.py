@@ -194,3 +194,106 @@ def test_crafted_exports_and_export_targets_are_clear_errors(run_with_best, tmp_
         assert main(["export", str(run_with_best), *args]) == 2
         assert words in one_line(capsys.readouterr().err)
         assert snapshot(run_with_best) == before
+
+
+# ---------------------------------------------------------------- bounded resources
+
+
+def png_claiming(path, width: int, height: int) -> None:
+    """A tiny PNG whose header claims width x height pixels (a decompression bomb is read no further)."""
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    Image.new("L", (1, 1)).save(path)
+    data = bytearray(path.read_bytes())
+    ihdr = 8 + 8  # signature, then the IHDR chunk's length and type
+    data[ihdr:ihdr + 8] = struct.pack(">II", width, height)
+    data[ihdr + 13:ihdr + 17] = struct.pack(">I", zlib.crc32(bytes(data[ihdr - 4:ihdr + 13])))
+    path.write_bytes(bytes(data))
+
+
+def test_image_bombs_and_strips_are_skipped_unread(tmp_path):
+    import warnings
+
+    from PIL import Image
+
+    from gankit.config import DataConfig
+    from gankit.data import load_data
+
+    for i in range(3):
+        Image.new("L", (20, 20), 40 * i).save(tmp_path / f"ok{i}.png")
+    png_claiming(tmp_path / "bomb.png", 30000, 30000)      # Pillow's own bomb error: was a traceback
+    png_claiming(tmp_path / "big.png", 12000, 12000)       # 144 MP: took 1.4 GB
+    Image.new("L", (1, 100000), 255).save(tmp_path / "strip.png")  # resized before cropping: 64 x 6.4M pixels
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = load_data(DataConfig(name="folder", path=str(tmp_path), resolution=16, channels=1))
+    assert len(data) == 4 and data.images.shape[1:] == (1, 16, 16)
+    assert any("skipped 2 unreadable image file(s)" in str(w.message) and "pixels" in str(w.message) for w in caught)
+
+
+def test_sizes_from_outside_are_checked_before_allocation(run_with_best, tmp_path, capsys, monkeypatch):
+    import numpy as np
+
+    import gankit.limits
+
+    monkeypatch.setattr(gankit.limits, "memory_budget", lambda: 64 << 20)  # 64 MiB, whatever this machine has
+    # a hand-edited export asking for huge networks: measured on the meta device, refused before allocating
+    export = tmp_path / "export"
+    shutil.copytree(run_with_best, export, ignore=shutil.ignore_patterns("checkpoints", "samples"))
+    meta = json.loads((export / "generator.json").read_text())
+    meta["config"]["mlp"]["g_hidden"] = [16384, 16384]
+    (export / "generator.json").write_text(json.dumps(meta))
+    assert main(["sample", str(export), "--out", str(tmp_path / "x.png")]) == 2
+    assert "the networks of recipe 'gan' (" in one_line(capsys.readouterr().err)
+    # an .npz whose header promises a billion images, and a real one read only as far as --n
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False,
+                                                  "shape": (10 ** 9, 28, 28, 1)})
+    fake = tmp_path / "fake.npz"
+    with zipfile.ZipFile(fake, "w") as archive:
+        archive.writestr("images.npy", header.getvalue() + bytes(2 * 784))
+    assert main(["eval", str(fake), "--n", "1000000"]) == 2
+    assert "truncated" in one_line(capsys.readouterr().err)
+    many = tmp_path / "many.npz"
+    np.savez_compressed(many, images=np.zeros((100_000, 28, 28, 1), np.uint8))  # 78 MB inflated, 80 kB on disk
+    assert main(["eval", str(many), "--n", "100000"]) == 2
+    assert "would need 0.1 GiB of memory, more than the 0.1 GiB" in one_line(capsys.readouterr().err)
+    from gankit.limits import read_npz_rows
+
+    assert read_npz_rows(many, "images", 10).shape == (10, 28, 28, 1)
+    # sampling: more than memory refused for a grid, more than the disk refused for an .npz
+    assert main(["sample", str(run_with_best), "--n", "100000", "--out", str(tmp_path / "g.png")]) == 2
+    assert "too large to look at" in one_line(capsys.readouterr().err)
+    assert main(["sample", str(run_with_best), "--n", str(10 ** 12), "--out", str(tmp_path / "s.npz")]) == 2
+    assert "is free on the disk" in one_line(capsys.readouterr().err)
+    assert main(["eval", str(run_with_best), "--n", "100000000"]) == 2
+    assert "100000000 samples would need" in one_line(capsys.readouterr().err)
+    assert not (tmp_path / "s.npz").exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("field, value, words", [("format", "2", "has format 2; this gankit reads 1 to"),
+                                                 ("format", 99, "has format 99"),
+                                                 ("step", -3, "its step is -3, not a count"),
+                                                 ("step", "7", "its step is 7, not a count"),
+                                                 ("config", 5, "its config is not a JSON object"),
+                                                 ("config", "{nope", "its config is not a JSON object"),
+                                                 ("wall_s", "soon", "does not fit this model"),
+                                                 ("best_score", "x", "does not fit this model"),
+                                                 ("fixed", [1], "does not fit this model")])
+def test_crafted_checkpoint_fields_are_clear_errors(run_with_best, tmp_path, capsys, field, value, words):
+    import torch
+
+    from gankit.checkpoint import list_checkpoints
+
+    state = torch.load(list_checkpoints(run_with_best)[0], weights_only=True)
+    state[field] = value
+    torch.save(state, tmp_path / "crafted.pt")
+    assert main(["train", "--resume", str(tmp_path / "crafted.pt"), "--out", str(tmp_path / "run"),
+                 "--no-progress"]) == 2
+    assert words in one_line(capsys.readouterr().err)

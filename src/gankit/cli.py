@@ -277,6 +277,8 @@ def cmd_eval(args) -> int:
     from .metrics.evaluate import evaluate_images
     from .report import format_table
 
+    if args.n < 1:
+        raise GankitError(f"--n must be a positive number of samples, got {args.n}")
     images, source = load_target(args.target, args.n, args.seed)
     result = evaluate_images(images, ref=args.ref, extractor=args.extractor, seed=args.seed, source=source)
     print(json.dumps(result, allow_nan=False) if args.json else format_table(result))

@@ -18,18 +18,28 @@ GiB = 1 << 30
 
 
 def memory_budget() -> int:
-    """Bytes that one array read from outside may take: half of this machine's memory (4 GiB if unknown)."""
+    """Bytes that one thing built from outside input may take: half of this machine's memory, or of the
+    process's address-space limit (`ulimit -v`) when that is lower; 4 GiB where neither is known."""
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+        budget = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
     except (AttributeError, ValueError, OSError):  # not a POSIX system
-        return 4 * GiB
+        budget = 4 * GiB
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            budget = min(budget, soft // 2)
+    except (ImportError, ValueError, OSError):
+        pass
+    return budget
 
 
 def check_memory(nbytes: int, what: str, advice: str = "") -> None:
     budget = memory_budget()
     if nbytes > budget:
         raise GankitError(f"{what} would need {nbytes / GiB:.1f} GiB of memory, more than the {budget / GiB:.1f} GiB "
-                          f"gankit allows (half of this machine's){'; ' + advice if advice else ''}")
+                          f"gankit allows (half of this machine's or of the process's limit){'; ' + advice if advice else ''}")
 
 
 def check_disk(folder: Path, nbytes: int, what: str) -> None:

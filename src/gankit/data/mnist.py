@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -63,30 +64,33 @@ def load_mnist(cfg: DataConfig):
 
 @dataclass(frozen=True)
 class IDXSource:
-    """Where a set of IDX files lives and what their bytes hash to ('md5:...' or 'sha256:...')."""
+    """Where a set of IDX files lives, what their bytes hash to ('md5:...' or 'sha256:...') and their sizes."""
 
     name: str
     mirror: str
-    files: dict[str, tuple[str, str]]  # key 'train-images' ... -> (file name, checksum)
+    files: dict[str, tuple[str, str, int]]  # key 'train-images' ... -> (file name, checksum, size in bytes)
     class_names: tuple[str, ...]
 
 
 MNIST_IDX = IDXSource(
     "mnist-idx", "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    {"train-images": ("train-images-idx3-ubyte.gz", "md5:f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-     "train-labels": ("train-labels-idx1-ubyte.gz", "md5:d53e105ee54ea40749a09fcbcd1e9432"),
-     "test-images": ("t10k-images-idx3-ubyte.gz", "md5:9fb629c4189551a2d022fa330f9573f3"),
-     "test-labels": ("t10k-labels-idx1-ubyte.gz", "md5:ec29112dd5afa0611ce80d1b7f02629c")},
+    {"train-images": ("train-images-idx3-ubyte.gz", "md5:f68b3c2dcbeaaa9fbdd348bbdeb94873", 9912422),
+     "train-labels": ("train-labels-idx1-ubyte.gz", "md5:d53e105ee54ea40749a09fcbcd1e9432", 28881),
+     "test-images": ("t10k-images-idx3-ubyte.gz", "md5:9fb629c4189551a2d022fa330f9573f3", 1648877),
+     "test-labels": ("t10k-labels-idx1-ubyte.gz", "md5:ec29112dd5afa0611ce80d1b7f02629c", 4542)},
     DIGITS)
 
 FASHION_MNIST_IDX = IDXSource(
     "fashion-mnist", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-    {"train-images": ("train-images-idx3-ubyte.gz", "sha256:08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc"),
-     "train-labels": ("train-labels-idx1-ubyte.gz", "sha256:b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc"),
-     "test-images": ("t10k-images-idx3-ubyte.gz", "sha256:78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229"),
-     "test-labels": ("t10k-labels-idx1-ubyte.gz", "sha256:42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf")},
+    {"train-images": ("train-images-idx3-ubyte.gz",
+                      "sha256:08dc20ab1689590a0bcd66e874647b6ee8464e2d501b5a3f1f78831db19a3fdc", 26421880),
+     "train-labels": ("train-labels-idx1-ubyte.gz",
+                      "sha256:b0197879cbda89f3dc7b894f9fd52b858e68ea4182b6947c9d8c2b67e5f18dcc", 29515),
+     "test-images": ("t10k-images-idx3-ubyte.gz",
+                     "sha256:78dcbbfb5a27efaf1b6c1d616caca68560be8766c5bffcb2791df9273a534229", 4422102),
+     "test-labels": ("t10k-labels-idx1-ubyte.gz",
+                     "sha256:42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf", 5148)},
     ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"))
-
 
 def cache_dir(path: str = "") -> Path:
     """The download cache: data.path if given, else $GANKIT_CACHE, else ~/.cache/gankit."""
@@ -106,20 +110,37 @@ def _matches(path: Path, checksum: str) -> bool:
     return path.is_file() and file_checksum(path, algorithm) == expected
 
 
-def fetch(url: str, dest: Path, checksum: str, timeout_s: float = 60.0) -> Path:
-    """Download `url` to `dest` unless a file with the right checksum is already there; verify the checksum."""
+DOWNLOAD_DEADLINE_S = 1800.0  # a whole file, however slowly the mirror sends it
+
+
+def fetch(url: str, dest: Path, checksum: str, size: int, timeout_s: float = 60.0,
+          deadline_s: float = DOWNLOAD_DEADLINE_S) -> Path:
+    """Download `url` to `dest` unless a file with the right checksum is already there; verify the checksum.
+
+    A mirror may send at most `size` bytes (more is refused as soon as it arrives), each read waits at most
+    `timeout_s`, and the whole download must finish within `deadline_s`, so a mirror that drips bytes forever
+    cannot hang the run."""
     if _matches(dest, checksum):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".part")
+    start = time.monotonic()
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response, open(partial, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with progress_bar(total=total, unit="B", unit_scale=True, desc=dest.name, leave=False) as bar:
-                for block in iter(lambda: response.read(1 << 16), b""):
+            announced = int(response.headers.get("Content-Length") or 0)
+            if announced > size:
+                raise DownloadRefused(f"the mirror announces {announced} bytes, the file has {size}")
+            received = 0
+            with progress_bar(total=size, unit="B", unit_scale=True, desc=dest.name, leave=False) as bar:
+                while block := response.read1(1 << 16):  # read1: whatever has arrived, so the deadline is seen
+                    received += len(block)
+                    if received > size:
+                        raise DownloadRefused(f"the mirror sent more than the file's {size} bytes")
+                    if time.monotonic() - start > deadline_s:
+                        raise DownloadRefused(f"not finished after {deadline_s:.0f} s ({received} of {size} bytes)")
                     out.write(block)
                     bar.update(len(block))
-    except (urllib.error.URLError, OSError) as err:
+    except (urllib.error.URLError, OSError, DownloadRefused, ValueError) as err:
         partial.unlink(missing_ok=True)
         raise GankitError(f"cannot download {url}: {getattr(err, 'reason', err)}") from None
     if not _matches(partial, checksum):
@@ -129,6 +150,10 @@ def fetch(url: str, dest: Path, checksum: str, timeout_s: float = 60.0) -> Path:
         raise GankitError(f"checksum mismatch for {url}: expected {checksum}, got {algorithm}:{got}")
     partial.replace(dest)
     return dest
+
+
+class DownloadRefused(Exception):
+    """A mirror that sends too much or too slowly."""
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -154,8 +179,8 @@ def load_idx(source: IDXSource, cfg: DataConfig):
     folder = cache_dir(cfg.path) / source.name
     arrays = []
     for kind in ("images", "labels"):
-        file_name, checksum = source.files[f"{cfg.split}-{kind}"]
-        arrays.append(read_idx(fetch(mirror + file_name, folder / file_name, checksum)))
+        file_name, checksum, size = source.files[f"{cfg.split}-{kind}"]
+        arrays.append(read_idx(fetch(mirror + file_name, folder / file_name, checksum, size)))
     images, labels = arrays
     if len(images) != len(labels):
         raise GankitError(f"{source.name}: {len(images)} images but {len(labels)} labels")
