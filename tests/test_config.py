@@ -152,4 +152,13 @@ def test_values_are_range_checked_when_the_config_is_resolved(override, message)
 def test_a_huge_value_is_echoed_short():
     with pytest.raises(GankitError) as err:
         resolve(None, ["train.steps=" + "x" * 100_000])
-    assert len(str(err.value)) < 200 and "100002 characters" in str(err.value)
+    assert len(str(err.value)) < 200 and "'xxx" in str(err.value)
+
+
+def test_nested_aliases_are_refused_before_they_expand(tmp_path):
+    levels = "".join(f"  l{i + 1}: &l{i + 1} [{', '.join([f'*l{i}'] * 9)}]\n" for i in range(8))
+    (tmp_path / "laughs.yaml").write_text("description:\n  l0: &l0 [x, x, x, x, x, x, x, x, x]\n" + levels)
+    with pytest.raises(GankitError, match="preset 'laughs' expands to 490,329,066 values through its aliases"):
+        resolve(str(tmp_path / "laughs.yaml"))
+    with pytest.raises(GankitError, match="config key 'description' expects str, got {'l0': \\['x', 'x'"):
+        resolve(None, ["description={l0: &a [x, x], l1: [*a, *a]}"])  # a few aliases are fine, and echoed short

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from .errors import GankitError
@@ -25,6 +26,9 @@ examples:
   gankit train --resume runs/mnist-dcgan-20260101-120000 --steps 6000
                                         continue a run (exactly where it stopped)
 """
+
+
+EXIT_DIVERGED = 3  # 0 done, 1 a bug in gankit, 2 bad input, 3 training diverged (NaN/Inf), 130 interrupted
 
 
 def default_run_dir(cfg) -> Path:
@@ -200,11 +204,10 @@ def cmd_train(args) -> int:
     if resume is not None:
         print(f"resuming {resume} at step {trainer.step}")
     result = trainer.fit()
-    if result.failed is not None:
-        print(f"gankit: training stopped at step {result.step}: {result.failed}", file=sys.stderr)
-        if result.checkpoint is not None:
-            print(f"the last good checkpoint is {result.checkpoint}", file=sys.stderr)
-        return 1
+    if result.failed is not None:  # the health monitor stopped a run that diverged: exit 3, one line
+        kept = f"; the last good checkpoint is {result.checkpoint}" if result.checkpoint is not None else ""
+        print(f"gankit: training stopped at step {result.step}: {result.failed}{kept}", file=sys.stderr)
+        return EXIT_DIVERGED
     if result.metrics is not None:
         from .report import format_table
 
@@ -341,6 +344,17 @@ COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "export"
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = show_warning
+        return run_command(args)
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings on the command line are one line each, like errors (no source line below them)."""
+    print(f"gankit: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+
+def run_command(args) -> int:
     try:
         return COMMANDS[args.command](args)
     except GankitError as err:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import reprlib
 import typing
 from dataclasses import dataclass, field
 from importlib import resources
@@ -21,7 +22,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from .errors import GankitError
+from .errors import GankitError, summary
 
 DEFAULT_PRESET = "mnist-dcgan"
 DEFAULT_RECIPE = "gan"
@@ -246,10 +247,14 @@ def _type_name(typ: Any) -> str:
     return getattr(typ, "__name__", None) or str(typ).replace("typing.", "")
 
 
+BRIEF = reprlib.Repr()
+BRIEF.maxlevel, BRIEF.maxstring, BRIEF.maxother, BRIEF.maxlong = 3, 80, 80, 40
+
+
 def short(value: Any, limit: int = 60) -> str:
     """A value as it may appear in an error message: its repr, cut to `limit` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+    text = BRIEF.repr(value)  # bounded however large or deep the value is
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _coerce(value: Any, typ: Any, key: str) -> Any:
@@ -407,16 +412,13 @@ def preset_delta(name: str, seen: tuple[str, ...] = ()) -> dict:
     """
     key = name  # what `base:` entries name, for finding cycles
     if name.endswith((".yaml", ".yml")) and Path(name).is_file():
-        text = Path(name).read_text()
+        text = read_yaml_text(Path(name))
         name = Path(name).stem
     else:
         if name not in preset_names():
             raise GankitError(f"unknown preset '{name}'; valid: {', '.join(preset_names())}")
         text = (resources.files("gankit") / "presets" / f"{name}.yaml").read_text()
-    try:
-        delta = yaml.safe_load(text) or {}
-    except yaml.YAMLError as err:
-        raise GankitError(f"preset '{name}' is not valid YAML: {str(err).splitlines()[0]}") from None
+    delta = load_yaml(text, f"preset '{name}'") or {}
     if not isinstance(delta, dict):
         raise GankitError(f"preset '{name}' must be a YAML mapping")
     base = delta.pop("base", None)
@@ -436,9 +438,11 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         raise GankitError(f"--set expects key=value, got {text!r}")
     key, raw = text.split("=", 1)
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+        value = load_yaml(raw, f"--set {key.strip()[:40]}") if raw.strip() else ""
+    except GankitError as err:
+        if "not valid YAML" not in str(err):
+            raise
+        value = raw  # not YAML: the text itself
     return key.strip().split("."), value
 
 
@@ -495,9 +499,51 @@ def resolve(preset: str | None = None, overrides: list[str] = ()) -> Config:
                              if k in sections or k in named or not _is_component(k)})
 
 
-def load_config_file(path: str | Path) -> Config:
+MAX_YAML_NODES = 100_000  # values once every alias is expanded: a config has hundreds
+
+
+def load_yaml(text: str, what: str) -> Any:
+    """YAML text as data (safe loading: no tags that build objects). Aliases are counted as the copies they stand
+    for, so that nested anchors ("billion laughs") are refused before anything expands them."""
     try:
-        data = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise GankitError(f"cannot read config {path}: {err}") from None
+        data = yaml.safe_load(text)
+        size = expanded_size(data, {})
+    except yaml.YAMLError as err:
+        raise GankitError(f"{what} is not valid YAML: {summary(err, 200)}") from None
+    except RecursionError:
+        raise GankitError(f"{what} is nested too deeply") from None
+    if size > MAX_YAML_NODES:
+        raise GankitError(f"{what} expands to {size:,} values through its aliases (&anchor / *alias); "
+                          f"a config has at most {MAX_YAML_NODES:,}")
+    return data
+
+
+def expanded_size(node: Any, memo: dict[int, int]) -> int:
+    """How many values `node` holds with every shared (aliased) part counted each time it is used."""
+    if not isinstance(node, (dict, list)):
+        return 1
+    if id(node) not in memo:
+        memo[id(node)] = 1  # a value that contains itself counts once
+        items = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        memo[id(node)] = 1 + sum(expanded_size(item, memo) for item in items)
+    return memo[id(node)]
+
+
+MAX_YAML_BYTES = 1 << 20  # a config is a page of text; a bigger file is not one
+
+
+def read_yaml_text(path: Path) -> str:
+    """A config or preset file's text: UTF-8, at most MAX_YAML_BYTES."""
+    try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise GankitError(f"{path} is {path.stat().st_size} bytes; a config file has at most {MAX_YAML_BYTES}")
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise GankitError(f"{path} is not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+    except OSError as err:
+        raise GankitError(f"cannot read {path}: {err.strerror or err}") from None
+
+
+def load_config_file(path: str | Path) -> Config:
+    data = load_yaml(read_yaml_text(Path(path)), f"config {path}")
     return config_from_dict(data or {})

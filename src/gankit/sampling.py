@@ -147,6 +147,8 @@ def load_generator(path: str | Path, device: str = "cpu") -> Pipeline:
         cfg = config_from_dict(meta["config"])
         fields = {k: Field(v["kind"], tuple(v["shape"])) for k, v in meta["fields"].items()}
         recipe = build_recipe(cfg, Fields(fields, tuple(meta.get("class_names", []))))
+        if list(meta["nets"]) != list(recipe.exported):
+            raise ValueError(f"it names the nets {str(meta['nets'])[:60]}, its recipe exports {list(recipe.exported)}")
         for name in meta["nets"]:
             prefix = f"{name}."
             recipe.nets[name].load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})

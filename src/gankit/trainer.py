@@ -253,7 +253,10 @@ class Trainer:
             self.sampler.load_state_dict(state["sampler"])
             for name, ema in self.emas.items():
                 ema.load_state_dict(state["ema"][name])
-            self.fixed = {k: v.clone() for k, v in state["fixed"].items()}
+            fixed = {k: v.clone() for k, v in state["fixed"].items()}
+            if {k: (v.shape, v.dtype) for k, v in fixed.items()} != {k: (v.shape, v.dtype) for k, v in self.fixed.items()}:
+                raise ValueError("its fixed sample inputs do not fit the recipe's")
+            self.fixed = fixed
             self.step = int(state["step"])
             self.wall_s = float(state["wall_s"])
             self.best_score = None if state.get("best_score") is None else float(state["best_score"])

@@ -110,11 +110,22 @@ def _matches(path: Path, checksum: str) -> bool:
     return path.is_file() and file_checksum(path, algorithm) == expected
 
 
-DOWNLOAD_DEADLINE_S = 1800.0  # a whole file, however slowly the mirror sends it
+DOWNLOAD_DEADLINE_S = 1800.0  # a whole file, however slowly the mirror sends it ($GANKIT_DOWNLOAD_DEADLINE_S)
+
+
+def download_deadline() -> float:
+    text = os.environ.get("GANKIT_DOWNLOAD_DEADLINE_S", "")
+    try:
+        deadline = float(text) if text else DOWNLOAD_DEADLINE_S
+    except ValueError:
+        deadline = -1.0
+    if not deadline > 0 or deadline == float("inf"):
+        raise GankitError(f"GANKIT_DOWNLOAD_DEADLINE_S must be a positive number of seconds, got {text[:20]!r}")
+    return deadline
 
 
 def fetch(url: str, dest: Path, checksum: str, size: int, timeout_s: float = 60.0,
-          deadline_s: float = DOWNLOAD_DEADLINE_S) -> Path:
+          deadline_s: float | None = None) -> Path:
     """Download `url` to `dest` unless a file with the right checksum is already there; verify the checksum.
 
     A mirror may send at most `size` bytes (more is refused as soon as it arrives), each read waits at most
@@ -124,6 +135,7 @@ def fetch(url: str, dest: Path, checksum: str, size: int, timeout_s: float = 60.
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".part")
+    deadline_s = deadline_s or download_deadline()
     start = time.monotonic()
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response, open(partial, "wb") as out:
