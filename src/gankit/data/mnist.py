@@ -36,12 +36,16 @@ def _check_split(split: str) -> None:
         raise GankitError(f"unknown data split '{split}'; valid: {', '.join(SPLITS)}")
 
 
+def bundled_path() -> Path:
+    """The bundled MNIST file (an .npz inside the installed package)."""
+    return Path(str(resources.files("gankit") / "data" / "assets" / "mnist.npz"))
+
+
 @lru_cache(maxsize=1)
 def bundled_mnist() -> dict[str, np.ndarray]:
     """The bundled MNIST arrays: x_train (60000, 28, 28), y_train, x_test (10000, 28, 28), y_test; uint8."""
-    with resources.as_file(resources.files("gankit") / "data" / "assets" / "mnist.npz") as path:
-        with np.load(path) as f:
-            return {k: f[k] for k in f.files}
+    with np.load(bundled_path()) as f:
+        return {k: f[k] for k in f.files}
 
 
 def _finish(images: np.ndarray, labels: np.ndarray, cfg: DataConfig, names: tuple[str, ...], name: str):
