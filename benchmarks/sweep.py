@@ -31,7 +31,7 @@ def read_variants(path: Path) -> list[tuple[str, list[str]]]:
 
 def command(preset: str, name: str, overrides: list[str], args: argparse.Namespace) -> list[str]:
     cmd = [sys.executable, "-m", "gankit", "train", preset, "--out", str(args.out / name),
-           "--set", f"train.steps={args.steps}", "--set", f"train.device={args.device}", "--set", "train.threads=1", "--set", "train.minutes=0"]
+           "--set", f"train.steps={args.steps}", "--set", f"train.device={args.device}", "--set", "train.threads=1", "--set", "train.minutes=0", "--no-progress"]
     for override in args.set + overrides:  # the variant's own overrides come last and win
         cmd += ["--set", override]
     return cmd

@@ -14,8 +14,10 @@ def test_presets_resolve_and_differ_from_defaults_only_by_their_delta():
     assert cfg.optim.G.lr == OptimGroup().lr and set(cfg.parts) == {"gan", "mlp"}
 
 
-def test_default_preset_is_mnist_dcgan():
-    assert resolve().preset == "mnist-dcgan"
+def test_default_preset_is_the_conditional_dcgan():
+    cfg = resolve()
+    assert cfg.preset == "mnist-cgan" and cfg.gan.conditional == "projection" and cfg.gan.loss == "hinge"
+    assert cfg.train.steps == 10000 and cfg.train.minutes == 0  # a step budget: the same result on any machine
 
 
 def test_overrides_are_typed():
@@ -162,3 +164,9 @@ def test_nested_aliases_are_refused_before_they_expand(tmp_path):
         resolve(str(tmp_path / "laughs.yaml"))
     with pytest.raises(GankitError, match="config key 'description' expects str, got {'l0': \\['x', 'x'"):
         resolve(None, ["description={l0: &a [x, x], l1: [*a, *a]}"])  # a few aliases are fine, and echoed short
+
+
+def test_every_preset_has_a_step_budget_not_a_time_budget():
+    for name in preset_names():  # a time budget would give a slower machine a worse model
+        cfg = resolve(name)
+        assert cfg.train.minutes == 0 and cfg.train.steps > 0, name

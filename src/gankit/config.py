@@ -24,7 +24,7 @@ import yaml
 
 from .errors import GankitError, summary
 
-DEFAULT_PRESET = "mnist-dcgan"
+DEFAULT_PRESET = "mnist-cgan"
 DEFAULT_RECIPE = "gan"
 
 

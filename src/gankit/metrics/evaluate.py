@@ -61,15 +61,22 @@ def reference_images(ref: str) -> torch.Tensor:
 
 
 def reference_features(ref: str, extractor: Extractor) -> dict[str, np.ndarray]:
-    """Features of a reference set, cached on disk under the extractor's checksum."""
+    """Features of a reference set and their k-NN radii (`radii_K`), cached on disk under the extractor's
+    checksum: they are the same for every evaluation against this reference."""
     path = cache_dir() / "refs" / f"{ref}-{extractor.name}-{extractor.checksum[:16]}.npz"
+    radii_keys = [f"radii_{k}" for k in (K_PRECISION_RECALL, K_DENSITY_COVERAGE)]
+    out = None
     if path.is_file():
         try:
             with np.load(path) as f:
-                return {k: f[k] for k in f.files}
+                out = {k: f[k] for k in f.files}
         except (OSError, ValueError):
             path.unlink(missing_ok=True)  # a damaged cache entry is rebuilt
-    out = extractor(reference_images(ref))
+    if out is not None and all(k in out for k in radii_keys):
+        return out
+    out = out or extractor(reference_images(ref))
+    radii = scores.knn_radii(out["features"], (K_PRECISION_RECALL, K_DENSITY_COVERAGE))
+    out.update({f"radii_{k}": v for k, v in radii.items()})
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.stem + f".{time.time_ns()}.tmp.npz")
@@ -108,7 +115,8 @@ def evaluate_images(images: torch.Tensor, ref: str = "mnist-test", extractor: st
                                        seed=seed or 0)
         out.update({"kid": kid_mean, "kid_std": kid_std,
                     **scores.manifold_scores(real["features"], fake["features"], K_PRECISION_RECALL,
-                                             K_DENSITY_COVERAGE)})
+                                             K_DENSITY_COVERAGE, {k: real[f"radii_{k}"] for k in
+                                                                  (K_PRECISION_RECALL, K_DENSITY_COVERAGE)})})
         if "logits" in fake:
             is_mean, is_std = scores.classifier_score(fake["logits"], IS_SPLITS)
             histogram = scores.class_histogram(fake["logits"], fake["logits"].shape[1])

@@ -96,13 +96,15 @@ def knn_radii(features: np.ndarray, ks: tuple[int, ...]) -> dict[int, np.ndarray
     return {k: nearest[:, k].numpy() for k in ks}
 
 
-def manifold_scores(real: np.ndarray, fake: np.ndarray, k_pr: int = 3, k_dc: int = 5) -> dict[str, float]:
+def manifold_scores(real: np.ndarray, fake: np.ndarray, k_pr: int = 3, k_dc: int = 5,
+                    real_radii: dict[int, np.ndarray] | None = None) -> dict[str, float]:
     """Precision, recall (k-NN balls, k_pr) and density, coverage (k_dc), from one pass over real-fake distances.
 
     precision: share of fakes inside some real ball;   recall: share of reals inside some fake ball;
     density: real balls holding each fake, averaged, over k_dc;   coverage: share of real balls holding a fake.
+    real_radii: the reals' k-NN radii (`knn_radii(real, (k_pr, k_dc))`) when they are known already.
     """
-    real_radii = knn_radii(real, (k_pr, k_dc))
+    real_radii = real_radii or knn_radii(real, (k_pr, k_dc))
     fake_radii = torch.as_tensor(knn_radii(fake, (k_pr,))[k_pr])
     fake_t = torch.as_tensor(np.asarray(fake), dtype=torch.float32)
     fake_in_real = torch.zeros(len(fake_t), dtype=torch.bool)
