@@ -1,6 +1,9 @@
 """User-facing errors: the CLI prints their message on one line and exits with code 2."""
 
 
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
+
+
 class GankitError(Exception):
     """A problem with the user's input (names, config, files), not a bug in gankit.
 
@@ -9,7 +12,7 @@ class GankitError(Exception):
     """
 
     def __init__(self, message: str):
-        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+        super().__init__("".join(c.encode("unicode_escape").decode() if c in LINE_BREAKS else c for c in str(message)))
 
 
 def summary(err: BaseException, limit: int = 300) -> str:
