@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--preset", nargs="+", default=["seed-mlp", "mnist-cgan"])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "fit-overhead.md")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/fit-overhead.md"))
     args = parser.parse_args()
     lines = [f"Steps/s of `train_step` in a bare loop and of the fit loop, {args.rounds} alternating rounds of "
              f"{args.steps} steps in one process; medians.", "",

@@ -118,7 +118,7 @@ def main() -> None:
     parser.add_argument("--snapshot-every", type=float, default=10.0, help="references: seconds between snapshots")
     parser.add_argument("--keras-python", default=sys.executable, help="a Python with TensorFlow, for keras-dcgan")
     parser.add_argument("--runs", type=Path, default=Path("runs/time-to-quality"))
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "time-to-quality")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/time-to-quality"))
     args = parser.parse_args()
     results: dict[str, list[dict]] = {}
     for name in args.programs:
@@ -138,7 +138,8 @@ def main() -> None:
                     f"seed(s), at most {args.minutes:g} minutes each.\n\n{table(results)}\n")
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.with_suffix(".md").write_text(text)
-            args.out.with_suffix(".json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+            recorded = {k: str(v) for k, v in vars(args).items() if k not in ("keras_python", "runs", "out")}
+            args.out.with_suffix(".json").write_text(json.dumps({"args": recorded,
                                                                  "results": results}, indent=1))
     print(text)
 

@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keras-python", default="", help="a Python with TensorFlow (leave out to skip Keras)")
     parser.add_argument("--runs", type=Path, default=Path("runs/whole-process"))
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "whole-process")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/whole-process"))
     args = parser.parse_args()
     from gankit.data.mnist import bundled_path
 
