@@ -170,3 +170,8 @@ def test_every_preset_has_a_step_budget_not_a_time_budget():
     for name in preset_names():  # a time budget would give a slower machine a worse model
         cfg = resolve(name)
         assert cfg.train.minutes == 0 and cfg.train.steps > 0, name
+
+
+def test_a_missing_preset_file_is_named_as_a_file(tmp_path):
+    with pytest.raises(GankitError, match=r"preset file .*nope.yaml does not exist \(packaged presets: mnist-acgan"):
+        resolve(str(tmp_path / "nope.yaml"))

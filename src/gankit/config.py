@@ -411,7 +411,9 @@ def preset_delta(name: str, seen: tuple[str, ...] = ()) -> dict:
     A preset may name another as `base:`; its delta is applied over the base's.
     """
     key = name  # what `base:` entries name, for finding cycles
-    if name.endswith((".yaml", ".yml")) and Path(name).is_file():
+    if name.endswith((".yaml", ".yml")):
+        if not Path(name).is_file():
+            raise GankitError(f"preset file {name} does not exist (packaged presets: {', '.join(preset_names())})")
         text = read_yaml_text(Path(name))
         name = Path(name).stem
     else:
@@ -437,12 +439,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if "=" not in text:
         raise GankitError(f"--set expects key=value, got {text!r}")
     key, raw = text.split("=", 1)
-    try:
-        value = load_yaml(raw, f"--set {key.strip()[:40]}") if raw.strip() else ""
-    except GankitError as err:
-        if "not valid YAML" not in str(err):
-            raise
-        value = raw  # not YAML: the text itself
+    value = load_yaml(raw, f"--set {key.strip()[:40]}", not_yaml=raw) if raw.strip() else ""  # not YAML: the text
     return key.strip().split("."), value
 
 
@@ -502,13 +499,16 @@ def resolve(preset: str | None = None, overrides: list[str] = ()) -> Config:
 MAX_YAML_NODES = 100_000  # values once every alias is expanded: a config has hundreds
 
 
-def load_yaml(text: str, what: str) -> Any:
+def load_yaml(text: str, what: str, not_yaml: Any = None) -> Any:
     """YAML text as data (safe loading: no tags that build objects). Aliases are counted as the copies they stand
-    for, so that nested anchors ("billion laughs") are refused before anything expands them."""
+    for, so that nested anchors ("billion laughs") are refused before anything expands them. Text that is not
+    YAML is an error, or `not_yaml` when that is given."""
     try:
         data = yaml.safe_load(text)
         size = expanded_size(data, {})
     except yaml.YAMLError as err:
+        if not_yaml is not None:
+            return not_yaml
         raise GankitError(f"{what} is not valid YAML: {summary(err, 200)}") from None
     except RecursionError:
         raise GankitError(f"{what} is nested too deeply") from None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import GankitError
+from .errors import GankitError, summary
 
 GiB = 1 << 30
 
@@ -83,11 +83,10 @@ def read_npz_rows(path: Path, key: str, max_rows: int) -> np.ndarray:
                 check_memory(nbytes, f"reading {rows} rows of '{key}' from {path}", "ask for fewer")
                 data = member.read(nbytes)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, SyntaxError) as err:
-        raise GankitError(f"{path} is not a readable .npz file ({' '.join(str(err).split())[:200]})") from None
+        raise GankitError(f"{path} is not a readable .npz file ({summary(err, 200)})") from None
     if len(data) != nbytes:
         raise GankitError(f"{path}: '{key}' is truncated")
     return np.frombuffer(data, dtype=dtype).reshape((rows, *shape[1:])).copy()
-
 
 
 def module_bytes(module) -> int:
