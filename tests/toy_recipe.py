@@ -91,7 +91,7 @@ class ToyCycle(Recipe):
         held_out = data.split("test")
         return held_out.batch(torch.arange(min(n, len(held_out))), draws)
 
-    def eval_inputs(self, n: int, data, draws) -> dict[str, torch.Tensor]:
+    def eval_inputs(self, n: int, data, draws, start: int = 0) -> dict[str, torch.Tensor]:
         return self.fixed_inputs(n, data, draws)
 
     def example_inputs(self, n: int, fields) -> dict[str, torch.Tensor]:

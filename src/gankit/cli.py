@@ -315,6 +315,7 @@ def cmd_bench(args) -> int:
 
 def cmd_list(args) -> int:
     from . import DATASETS, EXTRACTORS, LOSSES, NETWORKS, PROTOCOLS, RECIPES
+    from .nets.translator import PAIR_CRITICS, TRANSLATORS
     from .metrics import features, protocols  # noqa: F401  (registers the extractors and protocols)
     from .config import preset_delta, preset_names
 
@@ -325,6 +326,8 @@ def cmd_list(args) -> int:
         print(f"  {name:{width}s} {description}")
     for title, registry, key in (("recipes", RECIPES, "recipe"),
                                  ("networks, each with a config section of its name", NETWORKS, "gan.net"),
+                                 ("translator networks (paired recipe)", TRANSLATORS, "paired.generator"),
+                                 ("pair discriminators (paired recipe)", PAIR_CRITICS, "paired.discriminator"),
                                  ("losses", LOSSES, "gan.loss"), ("datasets", DATASETS, "data.name"),
                                  ("evaluation protocols", PROTOCOLS, "eval.protocol"),
                                  ("feature extractors", EXTRACTORS, "eval.extractor")):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 
@@ -72,7 +73,9 @@ def save_outputs(outputs: dict[str, torch.Tensor], kinds: dict[str, str], path: 
         return save_points(points, path)
     if len(images) == 1:
         return save_grid(images[0], path)
-    channels = max(x.shape[1] for x in images)
+    channels, side = max(x.shape[1] for x in images), max(x.shape[-1] for x in images)
+    images = [x if x.shape[-1] == side else  # a smaller input (super-resolution's) shown in big pixels
+              F.interpolate(x, size=(side, side), mode="nearest-exact") for x in images]
     strips = torch.cat([x.expand(-1, channels, -1, -1) for x in images], dim=3)  # [N, C, H, k*W]
     return save_grid(strips, path, nrow=max(1, round(math.sqrt(len(strips) / len(images)))),
                      scale=max(1, 64 // images[0].shape[-1]))

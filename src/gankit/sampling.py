@@ -109,7 +109,7 @@ class Pipeline:
         for start in range(0, n, batch_size):
             size = min(batch_size, n - start)
             if inputs == "eval":
-                batch = self.recipe.eval_inputs(size, data, draws) if labels is None else \
+                batch = self.recipe.eval_inputs(size, data, draws, start) if labels is None else \
                     self.recipe.noise_inputs(size, draws, labels[start:start + size])
             else:
                 batch = self.recipe.noise_inputs(size, draws, None if labels is None else labels[start:start + size])

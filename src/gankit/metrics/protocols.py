@@ -5,6 +5,8 @@ A protocol reads the named outputs of the recipe's `generate` (`fake`, `label`, 
 image-fid      FID (cheap) and every image metric (final), bundled MNIST features
 points-modes   2-D mixtures: modes captured / % high quality / reverse KL on 2,500 samples
 stacked-modes  Stacked MNIST: modes covered / KL to uniform of 1,000 modes on 26,000 samples
+paired-psnr    translators and super-resolution: PSNR and SSIM against held-out targets
+inpaint        inpainting: PSNR and L1 inside the holes, the classifier's label accuracy and FID of completed digits
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import torch
 
 from ..config import Config
 from ..registry import PROTOCOLS
-from . import modes
+from . import modes, pixels
 from .evaluate import eval_setup, evaluate_images
 from .features import get_extractor
 
@@ -96,6 +98,48 @@ class StackedMNISTProtocol(Protocol):
         return {**modes.stacked_digit_modes(self.digits(outputs["fake"])), "card": card}
 
 
+class PairedProtocol(Protocol):
+    """Outputs against held-out targets: PSNR and SSIM on luma with a border of `border` pixels cut off (the
+    super-resolution convention: the scale factor), and PSNR on all channels."""
+
+    key = "psnr"
+    lower_is_better = False
+
+    def __init__(self, border: int):
+        self.border = border
+
+    def cheap(self, outputs, seed):
+        return {"psnr": pixels.psnr(outputs["fake"], outputs["target"], self.border)}
+
+    def final(self, outputs, seed, source):
+        fake, target = outputs["fake"], outputs["target"]
+        card = {"protocol": "held-out pairs: PSNR (dB) and SSIM (Gaussian window, sigma 1.5) per image on luma "
+                            "(ITU-R BT.601 Y of RGB), averaged; psnr_all on every channel",
+                "border_px": self.border, "n_samples": len(fake), "seed": seed, "source": source}
+        return {"psnr": pixels.psnr(fake, target, self.border), "ssim": pixels.ssim(fake, target, self.border),
+                "psnr_all": pixels.psnr(fake, target, self.border, luma=False), "card": card}
+
+
+class InpaintProtocol(Protocol):
+    """Completed images against the originals inside the holes, and as digits: does the bundled classifier read
+    the original label, and how far is the completed set from MNIST test (FID)."""
+
+    key = "hole_psnr"
+    lower_is_better = False
+
+    def cheap(self, outputs, seed):
+        return {"hole_psnr": pixels.psnr(outputs["fake"], outputs["target"], mask=outputs["mask"])}
+
+    def final(self, outputs, seed, source):
+        fake, target, mask = outputs["fake"], outputs["target"], outputs["mask"]
+        scores = evaluate_images(fake, "mnist-test", "mnist", seed, labels=outputs.get("label"), source=source)
+        card = {**scores["card"], "protocol": "held-out digits with holes: PSNR (dB) and L1 (in [0, 1] units) "
+                                              "inside the holes, per image, averaged; label accuracy and FID of the "
+                                              "completed digits with the bundled classifier"}
+        return {"hole_psnr": pixels.psnr(fake, target, mask=mask), "hole_l1": pixels.l1(fake, target, mask),
+                "label_accuracy": scores.get("label_accuracy"), "fid": scores["fid"], "card": card}
+
+
 @PROTOCOLS.register("image-fid", "images against a reference set: FID, KID, IS, precision/recall, density/coverage")
 def image_fid(cfg: Config, data) -> Protocol | None:
     target = eval_setup(cfg)
@@ -112,6 +156,16 @@ def stacked_modes(cfg: Config, data) -> Protocol:
     return StackedMNISTProtocol()
 
 
+@PROTOCOLS.register("paired-psnr", "image pairs: PSNR and SSIM against held-out targets (border cut: the data's scale)")
+def paired_psnr(cfg: Config, data) -> Protocol:
+    return PairedProtocol(int(data.info.get("scale", 0)))
+
+
+@PROTOCOLS.register("inpaint", "inpainting: PSNR and L1 inside the holes, label accuracy and FID of completed digits")
+def inpaint(cfg: Config, data) -> Protocol:
+    return InpaintProtocol()
+
+
 def make_protocol(cfg: Config, data, recipe) -> Protocol | None:
     """The protocol of a run: eval.protocol, or the one the recipe calls for on this data; None when gankit has
     no reference for it (or eval.extractor=none)."""
@@ -119,3 +173,4 @@ def make_protocol(cfg: Config, data, recipe) -> Protocol | None:
         return None
     name = recipe.protocol(data) if cfg.eval.protocol == "auto" else cfg.eval.protocol
     return PROTOCOLS.get(name)(cfg, data) if name else None
+

@@ -131,8 +131,8 @@ class Recipe(nn.Module):
         """Inputs of n new samples (noise-driven recipes); translators, which need inputs, refuse."""
         raise GankitError(f"recipe {type(self).__name__} translates inputs; it does not sample from noise")
 
-    def eval_inputs(self, n: int, data, draws: Draws) -> Batch:
-        """Inputs of n results to evaluate (noise, or held-out examples for translators)."""
+    def eval_inputs(self, n: int, data, draws: Draws, start: int = 0) -> Batch:
+        """Inputs of n results to evaluate (noise, or held-out examples start, start + 1, ... for translators)."""
         return self.noise_inputs(n, draws, self.cycled_labels(n))
 
     def example_inputs(self, n: int, fields: Mapping[str, Any]) -> Batch:
