@@ -216,8 +216,9 @@ def cmd_train(args) -> int:
         print(format_table(result.metrics))
     if result.interrupted:
         print(f"stopped at step {result.step}; checkpoint saved. Resume with: gankit train --resume {result.run_dir}")
+    best_key = trainer.protocol.key if trainer.protocol is not None else ""
     rows = [("run folder", result.run_dir), ("samples", result.samples), ("curves", result.curves),
-            ("stats", result.stats), ("generator", result.generator), ("best (FID)", result.best_generator),
+            ("stats", result.stats), ("generator", result.generator), (f"best ({best_key})", result.best_generator),
             ("metrics", result.run_dir / "metrics.json" if result.metrics else None),
             ("checkpoint", result.checkpoint)]
     for title, path in rows:

@@ -23,7 +23,7 @@ from .draws import Draws
 from .errors import GankitError, summary
 from .limits import check_disk, check_memory
 from .recipes import Recipe, build_recipe
-from .report import save_picture
+from .report import save_outputs, save_picture
 
 
 class Fields:
@@ -53,6 +53,11 @@ class Pipeline:
     @property
     def conditional(self) -> bool:
         return self.recipe.num_classes > 0
+
+    @property
+    def inputs(self) -> str:
+        """Where new results come from: held-out examples for translators ("eval"), else noise."""
+        return "eval" if self.recipe.translates else "noise"
 
     @property
     def kind(self) -> str:
@@ -129,7 +134,7 @@ class Pipeline:
                            batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor | None]:
         """n samples (uint8 images or float points) and their labels (None when unconditional)."""
         labels = self.labels_for(n, label, per_row)
-        out = self.draw(n, seed, labels, batch_size, inputs="noise")
+        out = self.draw(n, seed, labels, batch_size, inputs=self.inputs)
         return out[self.recipe.main_output], labels
 
     def sample(self, n: int, seed: int = 0, label: int | None = None) -> torch.Tensor:
@@ -177,13 +182,16 @@ def save_samples(pipeline: Pipeline, n: int, out: Path, seed: int = 0, label: in
             raise GankitError(f"a grid of {n} images is too large to look at (at most {MAX_GRID}); "
                               "write them to an .npz file instead")
         cols = math.ceil(math.sqrt(n))
+        if pipeline.recipe.translates:  # held-out inputs beside their outputs and targets
+            pipeline.labels_for(n, label)  # refuses --label
+            return save_outputs(pipeline.draw(n, seed, inputs="eval", batch_size=batch_size), pipeline.recipe.outputs, out)
         samples, _ = pipeline.sample_with_labels(n, seed, label, per_row=cols)
         return save_picture(samples, out, pipeline.kind, nrow=cols)
     if out.suffix != ".npz":
         raise GankitError(f"cannot write samples to '{out.name}': use a .png (grid) or .npz (arrays) file")
     labels = pipeline.labels_for(n, label)
     main = pipeline.recipe.main_output
-    batches = pipeline.batches(n, seed, labels, batch_size, inputs="noise")
+    batches = pipeline.batches(n, seed, labels, batch_size, inputs=pipeline.inputs)
     first = next(batches)[main]  # its shape and type tell what one sample takes on disk
     points = pipeline.kind == "points"
     key, dtype = ("points", np.float32) if points else ("images", np.uint8)

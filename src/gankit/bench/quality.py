@@ -14,6 +14,10 @@ from pathlib import Path
 import torch
 
 from ..config import resolve
+from ..data import load_data, to_float
+from ..metrics.protocols import make_protocol
+from ..recipes import build_recipe
+from ..sampling import Pipeline
 from ..trainer import Trainer
 
 SUITES = {
@@ -21,11 +25,13 @@ SUITES = {
               "mnist-acgan", "seed-mlp"],
     "toy": ["toy-ring", "toy-grid", "toy-ring-gan", "toy-grid-gan"],
     "stacked": ["stacked-mnist", "stacked-mnist-bn", "stacked-mnist-pack"],
+    "paired": ["mnist-inpaint", "mnist-inpaint-l1", "mnist-sr", "mnist-sr-l1"],
 }
 COLUMNS = {
     "mnist": ["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "label_accuracy"],
     "toy": ["modes", "high_quality_pct", "reverse_kl"],
     "stacked": ["modes", "kl_to_uniform"],
+    "paired": ["psnr", "ssim", "hole_psnr", "hole_l1", "label_accuracy", "fid"],
 }
 PUBLISHED = {
     "toy": ["VEEGAN Table 1, GAN: ring 1 mode, grid 3.3 modes",
@@ -34,6 +40,9 @@ PUBLISHED = {
             "PacGAN Table 1, PacGAN4: ring 7.8 modes (95.9% high quality), grid 24.8 modes (93.6% high quality)"],
     "stacked": ["VEEGAN Table 2, DCGAN: 99 modes, KL 3.4",
                 "PacGAN Table 2, PacDCGAN: 1000 modes, KL 0.06-0.07"],
+    "paired": ["SRGAN Table 2, x4, PSNR/SSIM, Set5: bicubic 28.43/0.821, SRResNet 32.05/0.902, SRGAN 29.40/0.847; "
+               "Set14: bicubic 25.99/0.749, SRResNet 28.49/0.818, SRGAN 26.02/0.740 (photos, not digits: compare the "
+               "ordering, not the values)"],
 }
 
 
@@ -69,6 +78,41 @@ def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides
             "total_s": round(time.perf_counter() - start, 1), **metrics}
 
 
+class MeanImage(torch.nn.Module):
+    """A 'generator' that answers every input with the training set's mean image (the mean-fill baseline)."""
+
+    def __init__(self, mean: torch.Tensor):
+        super().__init__()
+        self.register_buffer("mean", mean)  # [1, C, H, W] in [-1, 1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mean.expand(len(x), -1, -1, -1)
+
+
+def untrained_baselines(suite: str, overrides: list[str]) -> list[dict]:
+    """Rows of the baselines that need no training, measured by the same protocol on the same held-out inputs:
+    inpainting by the mean training image, super-resolution by bicubic upscaling (a U-Net recipe resizes its
+    input bicubically first, so an identity 'generator' returns exactly that)."""
+    if suite != "paired":
+        return []
+    rows = []
+    for preset, name in (("mnist-inpaint", "mean fill (no training)"), ("mnist-sr", "bicubic (no training)")):
+        cfg = resolve(preset, overrides + ["paired.generator=unet", "unet.depth=1", "unet.blocks=0", "unet.width=1"])
+        data = load_data(cfg.data)
+        recipe = build_recipe(cfg, data)
+        if preset == "mnist-inpaint":
+            recipe.nets["G"] = MeanImage(to_float(data.images).mean(0, keepdim=True))
+        else:
+            recipe.nets["G"] = torch.nn.Identity()
+        protocol = make_protocol(cfg, data, recipe)
+        outputs = Pipeline(recipe, recipe.nets, {}).draw(protocol.n_final(cfg.eval.n_final), seed=cfg.eval.seed,
+                                                          data=data)
+        metrics = protocol.final(outputs, cfg.eval.seed, name)
+        rows.append({"preset": name, "seed": 0, "steps": 0, "train_s": 0.0,
+                     **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict)) or k == "card"}})
+    return rows
+
+
 def table(rows: list[dict], columns: list[str], title: str, published: list[str] = ()) -> str:
     head = "| preset | seeds | steps | train time (s) | " + " | ".join(columns) + " |"
     lines = [f"### {title}", "", head, "|" + "---|" * (head.count("|") - 1)]
@@ -87,7 +131,7 @@ def table(rows: list[dict], columns: list[str], title: str, published: list[str]
 def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path, presets: list[str] | None = None,
             overrides: list[str] = ()) -> str:
     presets = presets or SUITES[suite]
-    rows, text = [], ""
+    rows, text = untrained_baselines(suite, list(overrides)), ""
     for preset in presets:
         for seed in range(seeds):
             row = run_one(preset, seed, minutes, runs, list(overrides))

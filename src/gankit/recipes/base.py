@@ -80,6 +80,7 @@ class Recipe(nn.Module):
     exported: tuple[str, ...] = ()
     outputs: dict[str, str] = {}
     main_output = "fake"  # the output that grids, health checks and evaluation look at first
+    translates = False    # True: new results come from held-out examples the recipe loads itself, not from noise
     nets: nn.ModuleDict
 
     def __init__(self, cfg: Config):

@@ -63,6 +63,7 @@ class PairedRecipe(Recipe):
     averaged = ("G",)
     exported = ("G",)
     outputs = {"input": "image", "fake": "image", "target": "image"}
+    translates = True
 
     @classmethod
     def sections(cls, options: PairedOptions) -> dict[str, type]:

@@ -1,0 +1,142 @@
+"""The paired recipe (image-to-image): its data, networks, losses, fidelity metrics and a whole tiny run."""
+import json
+import math
+
+import pytest
+import torch
+from skimage.metrics import structural_similarity
+
+from gankit.config import resolve
+from gankit.data import load_data
+from gankit.data.paired import CENTRE_HOLE, HOLE_MAX, HOLE_MIN, downscale, draw_holes
+from gankit.draws import Draws
+from gankit.errors import GankitError
+from gankit.metrics import pixels
+from gankit.nets.translator import (PatchGAN, PatchGANOptions, SRGANDiscriminator, SRGANDOptions, SRResNet,
+                                    SRResNetOptions, TranslatorSpec, UNet, UNetOptions)
+from gankit.recipes import build_recipe
+from gankit.recipes.paired import HOLE_FILL, pairing
+from gankit.sampling import load_generator
+from gankit.trainer import Trainer
+
+from conftest import TINY
+
+SMALL = {"mnist-inpaint": ["unet.width=8", "patchgan.width=8"], "mnist-sr": ["srresnet.width=8", "srresnet.blocks=1",
+                                                                          "patchgan.width=8"]}
+
+
+def test_holes_are_rectangles_of_the_promised_sizes_inside_the_image():
+    masks = draw_holes(4000, 28, Draws.seeded(0))
+    assert masks.shape == (4000, 1, 28, 28) and set(masks.unique().tolist()) == {0.0, 1.0}
+    rows, cols = masks[:, 0].amax(2).sum(1), masks[:, 0].amax(1).sum(1)  # hole height and width
+    assert torch.equal(masks[:, 0].sum((1, 2)), rows * cols)  # a filled rectangle
+    assert rows.min() >= HOLE_MIN and rows.max() <= HOLE_MAX and cols.min() >= HOLE_MIN and cols.max() <= HOLE_MAX
+    centre = torch.zeros(28, 28)
+    start = (28 - CENTRE_HOLE) // 2
+    centre[start:start + CENTRE_HOLE, start:start + CENTRE_HOLE] = 1
+    share = (masks[:, 0] == centre).all(2).all(1).float().mean().item()
+    assert 0.22 < share < 0.28  # one in four, give or take sampling noise (sd 0.007)
+    assert torch.equal(draw_holes(8, 28, Draws.seeded(3)), draw_holes(8, 28, Draws.seeded(3)))
+
+
+def test_downscale_keeps_flat_images_flat_and_quarters_the_side():
+    flat = torch.full((2, 1, 28, 28), 77, dtype=torch.uint8)
+    small = downscale(flat, 4)
+    assert small.shape == (2, 1, 7, 7) and small.dtype == torch.uint8 and (small == 77).all()
+
+
+def test_paired_datasets_have_the_fields_the_recipe_pairs():
+    sr = load_data(resolve("mnist-sr", ["data.limit=16"]).data)
+    assert pairing(sr.fields) == ("lr", "hr") and sr.fields["lr"].shape == (1, 7, 7)
+    inpaint = load_data(resolve("mnist-inpaint", ["data.limit=16"]).data)
+    assert pairing(inpaint.fields) == ("image", "mask")
+    batch = inpaint.batch(torch.arange(4), Draws.seeded(0))
+    assert batch["mask"].shape == (4, 1, 28, 28) and batch["image"].shape == (4, 1, 28, 28)
+    with pytest.raises(GankitError, match="draws holes at random"):
+        inpaint.batch(torch.arange(4))
+    mnist = load_data(resolve("mnist-cgan", ["data.limit=16"]).data)
+    with pytest.raises(GankitError, match=r"needs paired images.*image \(image\), label \(label\).*lr \+ hr"):
+        pairing(mnist.fields)
+    with pytest.raises(GankitError, match="needs paired images"):
+        build_recipe(resolve("mnist-inpaint", ["data.name=mnist"]), mnist)
+
+
+def test_translator_networks_have_the_shapes_they_promise():
+    x = torch.randn(3, 2, 28, 28)
+    assert UNet(UNetOptions(width=8, depth=2, blocks=1), TranslatorSpec(2, 1, 28, 28))(x).shape == (3, 1, 28, 28)
+    assert UNet(UNetOptions(width=4, depth=6), TranslatorSpec(1, 3, 64, 64))(torch.randn(2, 1, 64, 64)).shape == (2, 3, 64, 64)
+    with pytest.raises(GankitError, match="unet.depth 3 needs a side divisible by 8"):
+        UNet(UNetOptions(depth=3), TranslatorSpec(2, 1, 28, 28))
+    up = SRResNet(SRResNetOptions(width=8, blocks=1), TranslatorSpec(1, 1, 7, 28))
+    y = up(torch.randn(3, 1, 7, 7))
+    assert y.shape == (3, 1, 28, 28) and y.abs().max() <= 1
+    with pytest.raises(GankitError, match="power of 2"):
+        SRResNet(SRResNetOptions(), TranslatorSpec(1, 1, 7, 21))
+    patches = PatchGAN(PatchGANOptions(width=8, layers=2), 3, 28)
+    assert patches(torch.randn(3, 3, 28, 28)).shape == (3, 1, 5, 5)
+    assert len(patches.features(torch.randn(3, 3, 28, 28))) == 3
+    assert SRGANDiscriminator(SRGANDOptions(width=8, stages=2), 2, 28)(torch.randn(3, 2, 28, 28)).shape == (3,)
+
+
+def test_psnr_l1_and_ssim_against_closed_forms_and_scikit_image():
+    target = torch.full((2, 1, 20, 20), 100, dtype=torch.uint8)
+    fake = target.clone()
+    fake[0] += 10                    # MSE 100 everywhere: 10 log10(255^2 / 100) dB
+    assert pixels.psnr(fake[:1], target[:1]) == pytest.approx(10 * math.log10(255 ** 2 / 100))
+    assert pixels.psnr(target, target) == pytest.approx(100.0)  # exact images count as 100 dB, not infinity
+    assert pixels.l1(fake, target) == pytest.approx((10 / 255) / 2)
+    mask = torch.zeros(2, 1, 20, 20)
+    mask[:, :, :5, :5] = 1
+    fake[1, :, :5, :5] += 20         # only inside the hole of the second image
+    assert pixels.l1(fake, target, mask) == pytest.approx((10 / 255 + 20 / 255) / 2)
+    assert pixels.psnr(fake[1:], target[1:], border=5) == pytest.approx(100.0)  # the border cut removes the change
+    grey = torch.full((1, 3, 12, 12), 200, dtype=torch.uint8)
+    assert pixels.prepare(grey, 0, luma=True).flatten()[0].item() == pytest.approx(16 + 219 * 200 / 255)
+    a = torch.randint(0, 256, (3, 1, 24, 24), dtype=torch.uint8)
+    b = (a.int() + torch.randint(-30, 30, a.shape)).clamp(0, 255).to(torch.uint8)
+    expected = sum(structural_similarity(x[0].double().numpy(), y[0].double().numpy(), data_range=255,
+                                         gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+                   for x, y in zip(a, b)) / 3
+    assert pixels.ssim(b, a) == pytest.approx(expected)
+    assert pixels.ssim(a, a) == pytest.approx(1.0)
+
+
+def test_inpainting_keeps_the_known_pixels_and_measures_content_inside_the_holes():
+    cfg = resolve("mnist-inpaint", TINY + SMALL["mnist-inpaint"])
+    data = load_data(cfg.data)
+    recipe = build_recipe(cfg, data)
+    batch = data.batch(torch.arange(8), Draws.seeded(1))
+    out = recipe.generate(recipe.nets, batch)
+    keep = batch["mask"] == 0
+    assert torch.equal(out["fake"][keep.expand_as(out["fake"])], batch["image"][keep.expand_as(out["fake"])])
+    assert (out["input"][~keep] == HOLE_FILL).all() and torch.equal(out["target"], batch["image"])
+    expected = ((out["fake"] - batch["image"]).abs() * batch["mask"]).sum() / batch["mask"].sum()
+    assert recipe.content(out["fake"], batch["image"], None, batch["mask"]).item() == pytest.approx(expected.item())
+
+
+def test_warm_up_and_content_only_runs_train_g_alone():
+    data = load_data(resolve("mnist-sr", ["data.limit=16"]).data)
+    recipe = build_recipe(resolve("mnist-sr", ["paired.warmup_steps=5", *SMALL["mnist-sr"]]), data)
+    assert [p.name for p in recipe.schedule(4)] == ["content"] and [p.name for p in recipe.schedule(5)] == ["D", "G"]
+    baseline = build_recipe(resolve("mnist-sr", ["paired.adversarial_weight=0", *SMALL["mnist-sr"]]), data)
+    assert [p.name for p in baseline.schedule(100)] == ["content"]
+
+
+@pytest.mark.parametrize("preset", ["mnist-inpaint", "mnist-sr"])
+def test_a_tiny_paired_run_trains_evaluates_and_reloads(preset, tmp_path):
+    cfg = resolve(preset, TINY + SMALL[preset] + ["train.steps=6", "eval.every=3", "eval.n_cheap=64",
+                                                  "eval.n_final=64", "paired.warmup_steps=2"])
+    Trainer(cfg, tmp_path, progress=False).fit()
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    key = "hole_psnr" if preset == "mnist-inpaint" else "psnr"
+    assert math.isfinite(metrics[key]) and metrics["card"]["n_samples"] == 64
+    if preset == "mnist-sr":
+        assert 0 < metrics["ssim"] <= 1 and metrics["card"]["border_px"] == 4
+    else:
+        assert 0 <= metrics["label_accuracy"] <= 1 and metrics["fid"] > 0
+    stats = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    assert key in stats[-1] and (tmp_path / "generator-best.safetensors").is_file()
+    pipeline = load_generator(tmp_path)
+    first = pipeline.draw(5, seed=0)
+    assert first["fake"].shape == (5, 1, 28, 28) and first["fake"].dtype == torch.uint8
+    assert torch.equal(first["fake"], pipeline.draw(5, seed=0)["fake"])
