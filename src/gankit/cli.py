@@ -79,6 +79,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", type=int, help="conditional models: draw only this class (default: every class, "
                                              "one class per grid row)")
 
+    p = sub.add_parser("upscale", help="upscale your own picture with a super-resolution run (mnist-sr, ...)",
+                       description="Upscale an image of any size with a trained super-resolution model: the "
+                                   "generator runs on overlapping tiles of its training size, blended without seams.",
+                       epilog="example:\n  gankit upscale runs/RUN small.png --out big.png",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder or generator export of a super-resolution model")
+    p.add_argument("image", metavar="IN", help="the image to upscale (grey or RGB; converted to the model's)")
+    p.add_argument("--out", required=True, help="the upscaled image (.png, .jpg, ...)")
+
+    p = sub.add_parser("inpaint", help="fill holes in your own picture with an inpainting run (mnist-inpaint, ...)",
+                       description="Fill the holes of an image with a trained inpainting model. The mask is an image "
+                                   "of the same size, white (brighter than 127) where pixels are to be filled; only "
+                                   "those pixels change.",
+                       epilog="example:\n  gankit inpaint runs/RUN digit.png --mask hole.png --out filled.png",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder or generator export of an inpainting model")
+    p.add_argument("image", metavar="IMAGE", help="the image with holes")
+    p.add_argument("--mask", required=True, help="same-size image, white where the holes are")
+    p.add_argument("--out", required=True, help="the completed image (.png, .jpg, ...)")
+
     p = sub.add_parser("export", help="export a trained generator: ONNX or the lean safetensors pair",
                        description="Export a run's generator. onnx: one file with input z (and c for conditional "
                                    "models) and output samples in [-1, 1]; safetensors: weights + JSON config.",
@@ -291,6 +311,37 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_upscale(args) -> int:
+    from .apply import open_picture, save_picture_file, upscale
+    from .sampling import load_generator
+
+    pipeline = load_generator(args.source)
+    channels = pipeline.fields["hr"].shape[0] if "hr" in pipeline.fields else 1
+    image = open_picture(Path(args.image), channels)
+    start = time.perf_counter()
+    result = upscale(pipeline, image)
+    seconds = time.perf_counter() - start
+    out = save_picture_file(result, Path(args.out), [Path(args.image)])
+    print(f"upscaled {image.shape[2]}x{image.shape[1]} to {result.shape[2]}x{result.shape[1]} in {seconds:.2f} s: {out}")
+    return 0
+
+
+def cmd_inpaint(args) -> int:
+    from .apply import MASK_THRESHOLD, inpaint, open_picture, save_picture_file
+    from .sampling import load_generator
+
+    pipeline = load_generator(args.source)
+    channels = pipeline.fields["image"].shape[0] if "image" in pipeline.fields else 1
+    image = open_picture(Path(args.image), channels)
+    mask = open_picture(Path(args.mask), 1, what="mask")[0] > MASK_THRESHOLD
+    start = time.perf_counter()
+    result = inpaint(pipeline, image, mask)
+    seconds = time.perf_counter() - start
+    out = save_picture_file(result, Path(args.out), [Path(args.image), Path(args.mask)])
+    print(f"filled {int(mask.sum())} pixels of a {image.shape[2]}x{image.shape[1]} image in {seconds:.2f} s: {out}")
+    return 0
+
+
 def cmd_export(args) -> int:
     from .export import export
 
@@ -345,6 +396,7 @@ def cmd_doctor(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "export": cmd_export, "bench": cmd_bench,
+            "upscale": cmd_upscale, "inpaint": cmd_inpaint,
             "list": cmd_list, "doctor": cmd_doctor}
 
 

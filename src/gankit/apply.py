@@ -1,0 +1,138 @@
+"""A trained image-to-image model applied to people's own pictures: `gankit upscale` and `gankit inpaint`.
+
+Pictures of any size: super-resolution runs the generator on overlapping tiles of the size it was trained on and
+blends them with weights that fall towards each tile's edges, so that no seams show; inpainting runs at the
+model's size and puts the result back only inside the holes, at the picture's own resolution.
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, UnidentifiedImageError
+
+from .checkpoint import atomic_write
+from .data.folder import MAX_PIXELS
+from .errors import GankitError
+from .limits import check_memory
+from .sampling import Pipeline
+
+TILE_BATCH = 256     # tiles per generator call
+MASK_THRESHOLD = 127  # mask pixels brighter than this are holes (white = fill)
+
+
+def open_picture(path: Path, channels: int, what: str = "image") -> torch.Tensor:
+    """An image file as uint8 [channels, H, W] (grey and colour are converted; alpha is refused)."""
+    path = Path(path)
+    if not path.is_file():
+        raise GankitError(f"{what} {path} does not exist" if not path.exists() else f"{what} {path} is not a file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+        with image:
+            if image.width * image.height > MAX_PIXELS:
+                raise GankitError(f"{what} {path} is {image.width}x{image.height}: more than gankit reads "
+                                  f"({MAX_PIXELS:,} pixels)")
+            if "A" in image.getbands() or (image.mode == "P" and "transparency" in image.info):
+                raise GankitError(f"{what} {path} has an alpha channel ({image.mode}); save it as grey or RGB")
+            if image.mode not in ("1", "L", "P", "RGB", "I", "I;16", "F", "CMYK", "YCbCr"):
+                raise GankitError(f"{what} {path} has {len(image.getbands())} channels ({image.mode}); "
+                                  "gankit reads grey and RGB images")
+            array = np.asarray(image.convert("L" if channels == 1 else "RGB"))
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError) as err:
+        raise GankitError(f"cannot read {what} {path}: {type(err).__name__}: {err}") from None
+    x = torch.from_numpy(array.copy())
+    return x.unsqueeze(0) if x.dim() == 2 else x.permute(2, 0, 1)  # [C, H, W]
+
+
+def save_picture_file(image: torch.Tensor, out: Path, sources: list[Path]) -> Path:
+    """Write uint8 [C, H, W] to `out` (atomically); never over one of the inputs."""
+    out = Path(out)
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"):
+        raise GankitError(f"--out {out} must be an image file name (.png, .jpg, ...)")
+    if out.is_dir():
+        raise GankitError(f"--out {out} is a folder: give a file name")
+    if any(out.exists() and out.resolve() == Path(s).resolve() for s in sources):
+        raise GankitError(f"--out {out} is one of the inputs: write the result to another file")
+    array = image.permute(1, 2, 0).squeeze(2).numpy()
+    atomic_write(out, lambda tmp: Image.fromarray(array).save(tmp, format=Image.registered_extensions()[out.suffix.lower()]))
+    return out
+
+
+def pairing_of(pipeline: Pipeline) -> tuple[str, str]:
+    recipe = pipeline.recipe
+    return getattr(recipe, "source_key", ""), getattr(recipe, "target_key", "")
+
+
+def tile_starts(size: int, tile: int, step: int) -> list[int]:
+    """Offsets of tiles of `tile` px covering `size` px with stride `step`, the last one flush with the end."""
+    starts = list(range(0, max(size - tile, 0) + 1, step))
+    if starts[-1] + tile < size:
+        starts.append(size - tile)
+    return starts
+
+
+def edge_weights(side: int, ramp: int) -> torch.Tensor:
+    """[side, side] blending weights: 1 inside, falling linearly to near 0 over `ramp` px at every edge."""
+    distance = torch.minimum(torch.arange(side), torch.arange(side).flip(0)).float()  # to the nearest edge
+    w = ((distance + 1) / (ramp + 1)).clamp(max=1.0)
+    return w[:, None] * w[None, :]
+
+
+@torch.no_grad()
+def upscale(pipeline: Pipeline, image: torch.Tensor) -> torch.Tensor:
+    """uint8 [C, H, W] -> uint8 [C, H*s, W*s], where s is the model's scale."""
+    if pairing_of(pipeline) != ("lr", "hr"):
+        raise GankitError("this model does not upscale: it was trained on "
+                          f"{' + '.join(pairing_of(pipeline)) or 'noise'}, not on lr/hr pairs")
+    tile = pipeline.fields["lr"].shape[-1]
+    scale = pipeline.fields["hr"].shape[-1] // tile
+    c, h, w = image.shape
+    check_memory(c * h * w * scale * scale * 4 * 2, f"a {w * scale}x{h * scale} result")
+    pad_h, pad_w = max(tile - h, 0), max(tile - w, 0)  # pictures smaller than a tile are padded, then cut back
+    x = F.pad(image[None].float(), (0, pad_w, 0, pad_h), mode="replicate")[0].to(torch.uint8) if pad_h or pad_w else image
+    overlap = max(1, tile // 4)
+    tops, lefts = tile_starts(x.shape[1], tile, tile - overlap), tile_starts(x.shape[2], tile, tile - overlap)
+    weights = edge_weights(tile * scale, overlap * scale)
+    out = torch.zeros(c, x.shape[1] * scale, x.shape[2] * scale)
+    total = torch.zeros(x.shape[1] * scale, x.shape[2] * scale)
+    corners = [(t, l) for t in tops for l in lefts]
+    for start in range(0, len(corners), TILE_BATCH):
+        part = corners[start:start + TILE_BATCH]
+        tiles = torch.stack([x[:, t:t + tile, l:l + tile] for t, l in part])
+        fake = pipeline({"lr": tiles})["fake"].float()  # [B, C, tile*s, tile*s]
+        for (t, l), y in zip(part, fake):
+            rows, cols = slice(t * scale, (t + tile) * scale), slice(l * scale, (l + tile) * scale)
+            out[:, rows, cols] += y * weights
+            total[rows, cols] += weights
+    out = (out / total).round().clamp(0, 255).to(torch.uint8)
+    return out[:, :h * scale, :w * scale]
+
+
+@torch.no_grad()
+def inpaint(pipeline: Pipeline, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """uint8 [C, H, W] with a bool hole mask [H, W] -> uint8 [C, H, W], changed only inside the holes."""
+    if pairing_of(pipeline) != ("image", "mask"):
+        raise GankitError("this model does not inpaint: it was trained on "
+                          f"{' + '.join(pairing_of(pipeline)) or 'noise'}, not on image + mask")
+    if mask.shape != image.shape[1:]:
+        raise GankitError(f"the mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
+                          f"{image.shape[2]}x{image.shape[1]}: they must be the same size")
+    if not mask.any():
+        raise GankitError(f"the mask marks no hole: white pixels (brighter than {MASK_THRESHOLD}) are filled")
+    side = pipeline.fields["image"].shape[-1]
+    h, w = mask.shape
+    x = image[None].float()
+    m = mask[None, None].float()
+    if (h, w) != (side, side):  # the model's size: any pixel of a hole makes its cell a hole
+        x = F.interpolate(x, size=(side, side), mode="bilinear", antialias=True, align_corners=False)
+        m = F.adaptive_max_pool2d(m, side) if h >= side and w >= side else \
+            F.interpolate(m, size=(side, side), mode="nearest")
+    fake = pipeline({"image": x.round().clamp(0, 255).to(torch.uint8), "mask": m})["fake"].float()
+    if (h, w) != (side, side):
+        fake = F.interpolate(fake, size=(h, w), mode="bilinear", align_corners=False)
+    return torch.where(mask[None], fake[0].round().clamp(0, 255), image.float()).to(torch.uint8)
