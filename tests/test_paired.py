@@ -164,11 +164,7 @@ def write_png(path, array):
 
 
 class NearestX4(torch.nn.Module):
-    """A stand-in generator: nearest-neighbour x4 (a parameter only so that the pipeline finds its device)."""
-
-    def __init__(self):
-        super().__init__()
-        self.unused = torch.nn.Parameter(torch.zeros(1))
+    """A stand-in generator without weights: nearest-neighbour x4."""
 
     def forward(self, x):
         return torch.nn.functional.interpolate(x, scale_factor=4, mode="nearest")
@@ -241,3 +237,14 @@ def test_apply_commands_refuse_bad_input_in_one_line(tiny_runs, tmp_path, capsys
         err = capsys.readouterr().err
         assert re.search(message, err) and err.count("\n") == 1, (argv, err)
     assert np.asarray(Image.open(tmp_path / "in.png")).shape == (28, 28)  # the input was not overwritten
+
+
+def test_untrained_baselines_are_measured_by_the_same_protocols():
+    from gankit.bench.quality import untrained_baselines
+
+    rows = {r["preset"]: r for r in untrained_baselines("paired", ["data.limit=256", "eval.n_final=64"])}
+    bicubic, mean_fill = rows["bicubic (no training)"], rows["mean fill (no training)"]
+    assert bicubic["card"]["border_px"] == 4 and bicubic["card"]["n_samples"] == 64
+    assert 10 < bicubic["psnr"] < 40 and 0 < bicubic["ssim"] < 1
+    assert 5 < mean_fill["hole_psnr"] < 30 and 0 < mean_fill["hole_l1"] < 1 and mean_fill["fid"] > 0
+    assert untrained_baselines("mnist", []) == []

@@ -383,8 +383,10 @@ def config_from_dict(data: dict) -> Config:
 
 
 def _is_component(name: str) -> bool:
+    from .nets.translator import PAIR_CRITICS, TRANSLATORS
+
     RECIPES, NETWORKS = _components()
-    return name in RECIPES or name in NETWORKS
+    return any(name in registry for registry in (RECIPES, NETWORKS, TRANSLATORS, PAIR_CRITICS))
 
 
 def _section_not_used(name: str, recipe: str, sections: dict[str, type], data: dict) -> GankitError:

@@ -48,7 +48,9 @@ class Pipeline:
 
     @property
     def device(self) -> torch.device:
-        return next(self.nets[self.recipe.exported[0]].parameters()).device
+        net = self.nets[self.recipe.exported[0]]
+        first = next(itertools.chain(net.parameters(), net.buffers()), None)
+        return first.device if first is not None else torch.device("cpu")  # a net without tensors runs anywhere
 
     @property
     def conditional(self) -> bool:

@@ -96,17 +96,18 @@ def untrained_baselines(suite: str, overrides: list[str]) -> list[dict]:
     if suite != "paired":
         return []
     rows = []
-    for preset, name in (("mnist-inpaint", "mean fill (no training)"), ("mnist-sr", "bicubic (no training)")):
-        cfg = resolve(preset, overrides + ["paired.generator=unet", "unet.depth=1", "unet.blocks=0", "unet.width=1"])
-        data = load_data(cfg.data)
-        recipe = build_recipe(cfg, data)
-        if preset == "mnist-inpaint":
-            recipe.nets["G"] = MeanImage(to_float(data.images).mean(0, keepdim=True))
+    for data, name in (("mnist-inpaint", "mean fill (no training)"), ("mnist-sr", "bicubic (no training)")):
+        # the U-Net preset's recipe on either data set; its generator is replaced below
+        cfg = resolve("mnist-inpaint", overrides + [f"data.name={data}", "unet.blocks=0", "unet.width=1"])
+        dataset = load_data(cfg.data)
+        recipe = build_recipe(cfg, dataset)
+        if data == "mnist-inpaint":
+            recipe.nets["G"] = MeanImage(to_float(dataset.images).mean(0, keepdim=True))
         else:
             recipe.nets["G"] = torch.nn.Identity()
-        protocol = make_protocol(cfg, data, recipe)
+        protocol = make_protocol(cfg, dataset, recipe)
         outputs = Pipeline(recipe, recipe.nets, {}).draw(protocol.n_final(cfg.eval.n_final), seed=cfg.eval.seed,
-                                                          data=data)
+                                                          data=dataset)
         metrics = protocol.final(outputs, cfg.eval.seed, name)
         rows.append({"preset": name, "seed": 0, "steps": 0, "train_s": 0.0,
                      **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict)) or k == "card"}})
