@@ -168,7 +168,7 @@ LAYERS = {"metrics": {"sampling", "report", "trainer", "cli", "bench", "export"}
           "nets": {"recipes", "data", "metrics", "sampling", "report", "trainer", "cli", "bench"},
           "recipes": {"metrics", "sampling", "report", "trainer", "cli", "bench"},
           "sampling": {"trainer", "cli", "bench", "metrics"},
-          "trainer": {"cli", "bench"}, "export": {"trainer", "cli", "bench"}}
+          "trainer": {"cli", "bench"}, "export": {"trainer", "cli", "bench"}, "apply": {"trainer", "cli", "bench"}}
 
 
 def imported_modules(path: Path) -> set[str]:
