@@ -2,6 +2,7 @@
 import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -248,3 +249,59 @@ def test_untrained_baselines_are_measured_by_the_same_protocols():
     assert 10 < bicubic["psnr"] < 40 and 0 < bicubic["ssim"] < 1
     assert 5 < mean_fill["hole_psnr"] < 30 and 0 < mean_fill["hole_l1"] < 1 and mean_fill["fid"] > 0
     assert untrained_baselines("mnist", []) == []
+
+
+def test_bundled_glyphs_split_by_character_and_drop_what_a_font_lacks(tmp_path):
+    from gankit.config import DataConfig
+    from gankit.data.glyphs import N_CHARACTERS, bundled_glyphs, common_characters, open_font, render_font
+
+    bundled = bundled_glyphs()
+    assert bundled["glyphs"].shape == (4, N_CHARACTERS, 64, 64) and bundled["present"].all()
+    assert [str(c) for c in bundled["chars"]] == common_characters() and "永" in common_characters()
+    train, test = (load_data(DataConfig(name="glyphs", fonts="hei,kai", split=s)) for s in ("train", "test"))
+    assert len(test) == round(0.2 * N_CHARACTERS) and len(train) + len(test) == N_CHARACTERS
+    assert not set(train.info["chars"]) & set(test.info["chars"])  # no held-out character is ever trained on
+    assert train.fields["a"].shape == (1, 64, 64) and pairing(train.fields) == ("a", "b")
+    # a font file is rendered on demand; a glyph it lacks (here: every CJK one, in a Latin font) is dropped
+    import matplotlib
+
+    latin = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")  # ships with matplotlib
+    glyphs, present = render_font(open_font(latin), ["A", "永", "\U0010fffd"])
+    assert present.tolist() == [True, False, False] and glyphs.shape == (3, 64, 64)
+    with pytest.raises(GankitError, match="share none of the"):
+        load_data(DataConfig(name="glyphs", fonts=f"hei,{latin}"))
+    for fonts, message in (("hei", "must name two fonts"), ("hei,comic", "unknown font 'comic'"),
+                           (f"hei,{tmp_path}/none.ttf", "does not exist")):
+        with pytest.raises(GankitError, match=message):
+            load_data(DataConfig(name="glyphs", fonts=fonts))
+    (tmp_path / "bad.ttf").write_bytes(b"not a font")
+    with pytest.raises(GankitError, match="cannot read font"):
+        load_data(DataConfig(name="glyphs", fonts=f"hei,{tmp_path}/bad.ttf"))
+
+
+def test_translate_writes_text_and_images_and_refuses_bad_input(tmp_path, capsys):
+    from gankit.cli import main
+
+    run = tmp_path / "run"
+    Trainer(resolve("glyphs-kai", TINY + ["unet.width=4", "unet.depth=2", "patchgan.width=4", "train.steps=2",
+                                          "train.batch_size=8"]), run, progress=False).fit()
+    line = tmp_path / "line.png"
+    assert main(["translate", str(run), "--text", "永和 九年", "--out", str(line)]) == 0
+    assert "wrote 5 characters" in capsys.readouterr().out
+    picture = np.asarray(Image.open(line))
+    assert picture.shape == (64, 5 * 64) and (picture[:, 2 * 64:3 * 64] == 255).all()  # the space stays blank
+    assert np.asarray(Image.open(tmp_path / "line-compare.png")).shape == (2 * 64 + 8, 5 * 64)
+    write_png(tmp_path / "glyph.png", np.full((100, 100), 255, np.uint8))
+    assert main(["translate", str(run), str(tmp_path / "glyph.png"), "--out", str(tmp_path / "out")]) == 0
+    assert np.asarray(Image.open(tmp_path / "out" / "glyph.png")).shape == (64, 64)
+    capsys.readouterr()
+    cases = [(["translate", str(run), "--text", "永\U00020000", "--out", str(line)], "is not among the 3,755 characters"),
+             (["translate", str(run), "--text", "   ", "--out", str(line)], "--text is empty"),
+             (["translate", str(run), "--text", "永" * 501, "--out", str(line)], "at most 500"),
+             (["translate", str(run), "--out", str(line)], "give --text TEXT or one or more images"),
+             (["translate", str(run), str(tmp_path / "nope.png"), "--out", str(tmp_path / "o")], "does not exist"),
+             (["translate", str(run), str(tmp_path / "glyph.png"), "--out", str(line)], "is a file")]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (argv, err)

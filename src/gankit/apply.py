@@ -136,3 +136,61 @@ def inpaint(pipeline: Pipeline, image: torch.Tensor, mask: torch.Tensor) -> torc
     if (h, w) != (side, side):
         fake = F.interpolate(fake, size=(h, w), mode="bilinear", align_corners=False)
     return torch.where(mask[None], fake[0].round().clamp(0, 255), image.float()).to(torch.uint8)
+
+
+MAX_TEXT = 500  # characters in one --text line
+
+
+def text_glyphs(pipeline: Pipeline, text: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The characters of `text` in the run's source font, uint8 [N, 1, 64, 64], and which cells are spaces
+    (bool [N]; blank cells)."""
+    from .data.glyphs import BUNDLED_FONTS, bundled_glyphs, open_font, parse_fonts, render_font
+
+    if pairing_of(pipeline) != ("a", "b") or pipeline.config.data.name != "glyphs":
+        raise GankitError("--text needs a font-transfer model (data glyphs, e.g. the preset glyphs-kai)")
+    text = text.strip()
+    if not text:
+        raise GankitError("--text is empty: give the characters to write, e.g. --text 永和九年")
+    if len(text) > MAX_TEXT:
+        raise GankitError(f"--text has {len(text)} characters; at most {MAX_TEXT} in one line")
+    source = parse_fonts(pipeline.config.data.fonts or "hei,kai")[0]
+    chars = [c for c in text if not c.isspace()]
+    if source in BUNDLED_FONTS:
+        bundled = bundled_glyphs()
+        where = {str(c): i for i, c in enumerate(bundled["chars"])}
+        unknown = sorted({c for c in chars if c not in where}, key=chars.index)
+        if unknown:
+            raise GankitError(f"{' '.join(unknown[:10])} {'is' if len(unknown) == 1 else 'are'} not among the "
+                              f"{len(where):,} characters bundled in font '{source}'; a model trained with a font "
+                              "file (data.fonts=SOURCE.ttf,TARGET.ttf) writes any character its font has")
+        glyphs = bundled["glyphs"][list(bundled["fonts"]).index(source)][[where[c] for c in chars]]
+    else:
+        glyphs, present = render_font(open_font(source), chars)
+        if not present.all():
+            lacking = [c for c, ok in zip(chars, present) if not ok]
+            raise GankitError(f"the source font {source} cannot render {' '.join(lacking[:10])}")
+    cells, found = [], iter(glyphs)
+    for c in text:
+        cells.append(np.full_like(glyphs[0], 255) if c.isspace() else next(found))
+    return torch.from_numpy(np.stack(cells)).unsqueeze(1), torch.tensor([c.isspace() for c in text])
+
+
+@torch.no_grad()
+def translate(pipeline: Pipeline, images: torch.Tensor) -> torch.Tensor:
+    """uint8 [N, C, S, S] source images (any side: resized to the model's) -> uint8 [N, C, S', S'] outputs."""
+    key = pairing_of(pipeline)[0]
+    if key != "a":
+        raise GankitError("this model does not translate a into b: it was trained on "
+                          f"{' + '.join(pairing_of(pipeline)) or 'noise'}")
+    side = pipeline.fields["a"].shape[-1]
+    x = images
+    if x.shape[-1] != side or x.shape[-2] != side:
+        x = F.interpolate(x.float(), size=(side, side), mode="bilinear", antialias=True, align_corners=False)
+        x = x.round().clamp(0, 255).to(torch.uint8)
+    outputs = [pipeline({"a": chunk})["fake"] for chunk in x.split(TILE_BATCH)]
+    return torch.cat(outputs)
+
+
+def line_of(cells: torch.Tensor) -> torch.Tensor:
+    """uint8 [N, C, H, W] -> one row uint8 [C, H, N*W]."""
+    return torch.cat(list(cells), dim=2)

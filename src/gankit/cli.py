@@ -99,6 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", required=True, help="same-size image, white where the holes are")
     p.add_argument("--out", required=True, help="the completed image (.png, .jpg, ...)")
 
+    p = sub.add_parser("translate", help="write text or translate images with a font-transfer run (glyphs-kai, ...)",
+                       description="Font transfer: --text renders the characters in the run's source font and "
+                                   "writes them in the learned target font (OUT.png, and OUT-compare.png with the "
+                                   "source line above the output); images are translated one by one into a folder.",
+                       epilog="examples:\n  gankit translate runs/RUN --text 永和九年岁在癸丑 --out line.png\n"
+                              "  gankit translate runs/RUN a.png b.png --out translated/",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder or generator export of a font-transfer model")
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="source-font images to translate (instead of --text)")
+    p.add_argument("--text", help="characters to write in the target font")
+    p.add_argument("--out", required=True, help="--text: the line's .png file; images: the folder for the results")
+
     p = sub.add_parser("export", help="export a trained generator: ONNX or the lean safetensors pair",
                        description="Export a run's generator. onnx: one file with input z (and c for conditional "
                                    "models) and output samples in [-1, 1]; safetensors: weights + JSON config.",
@@ -342,6 +354,42 @@ def cmd_inpaint(args) -> int:
     return 0
 
 
+def cmd_translate(args) -> int:
+    import torch
+
+    from .apply import line_of, open_picture, save_picture_file, text_glyphs, translate
+    from .sampling import load_generator
+
+    if bool(args.text) == bool(args.images):
+        raise GankitError("give either --text or images to translate, not both" if args.text else
+                          "give --text TEXT or one or more images to translate")
+    pipeline = load_generator(args.source)
+    out = Path(args.out)
+    start = time.perf_counter()
+    if args.text is not None:
+        source, spaces = text_glyphs(pipeline, args.text)
+        result = translate(pipeline, source)
+        result[spaces] = 255  # a space stays blank paper
+        seconds = time.perf_counter() - start
+        line = save_picture_file(line_of(result), out, [])
+        gap = torch.full((1, 8, source.shape[0] * source.shape[-1]), 255, dtype=torch.uint8)
+        compare = save_picture_file(torch.cat([line_of(source), gap, line_of(result)], 1),
+                                    out.with_name(out.stem + "-compare" + out.suffix), [])
+        print(f"wrote {len(source)} characters in {seconds:.2f} s: {line} (and {compare.name}: source above, output below)")
+        return 0
+    if out.exists() and not out.is_dir():
+        raise GankitError(f"--out {out} is a file: give a folder for the translated images")
+    channels = pipeline.fields["a"].shape[0] if "a" in pipeline.fields else 1
+    sources = [Path(p) for p in args.images]
+    images = [open_picture(p, channels) for p in sources]  # every input is read before anything is written
+    written = []
+    for path, image in zip(sources, images):
+        result = translate(pipeline, image[None])[0]
+        written.append(save_picture_file(result, out / (path.stem + ".png"), sources))
+    print(f"translated {len(written)} images in {time.perf_counter() - start:.2f} s into {out}")
+    return 0
+
+
 def cmd_export(args) -> int:
     from .export import export
 
@@ -396,7 +444,7 @@ def cmd_doctor(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "export": cmd_export, "bench": cmd_bench,
-            "upscale": cmd_upscale, "inpaint": cmd_inpaint,
+            "upscale": cmd_upscale, "inpaint": cmd_inpaint, "translate": cmd_translate,
             "list": cmd_list, "doctor": cmd_doctor}
 
 

@@ -52,6 +52,7 @@ class DataConfig:
     mirror: str = ""           # base URL to download IDX files from ("" = the dataset's default)
     strict: bool = False       # folder: refuse unreadable files instead of skipping them with a count
     crop: int = ranged(0, low=1, high=1024, zero_ok=True)  # random square crops of this side (0 = whole images)
+    fonts: str = ""            # glyphs: SOURCE,TARGET fonts, bundled (hei, kai, ming, droid) or .ttf/.otf/.ttc files
 
 
 @dataclass
