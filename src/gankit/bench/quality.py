@@ -25,13 +25,13 @@ SUITES = {
               "mnist-acgan", "seed-mlp"],
     "toy": ["toy-ring", "toy-grid", "toy-ring-gan", "toy-grid-gan"],
     "stacked": ["stacked-mnist", "stacked-mnist-bn", "stacked-mnist-pack"],
-    "paired": ["mnist-inpaint", "mnist-inpaint-l1", "mnist-sr", "mnist-sr-l1"],
+    "paired": ["mnist-inpaint", "mnist-inpaint-l1", "mnist-sr", "mnist-sr-l1", "glyphs-kai", "glyphs-kai-l1"],
 }
 COLUMNS = {
     "mnist": ["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "label_accuracy"],
     "toy": ["modes", "high_quality_pct", "reverse_kl"],
     "stacked": ["modes", "kl_to_uniform"],
-    "paired": ["psnr", "ssim", "hole_psnr", "hole_l1", "label_accuracy", "fid"],
+    "paired": ["psnr", "ssim", "l1", "hole_psnr", "hole_l1", "label_accuracy", "fid"],
 }
 PUBLISHED = {
     "toy": ["VEEGAN Table 1, GAN: ring 1 mode, grid 3.3 modes",
