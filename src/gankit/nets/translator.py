@@ -20,7 +20,7 @@ import torch.nn as nn
 from ..config import ranged
 from ..errors import GankitError
 from ..registry import Registry
-from .layers import with_spectral_norm
+from .layers import dcgan_init, with_spectral_norm
 
 TRANSLATORS: Registry = Registry("translator network")
 PAIR_CRITICS: Registry = Registry("pair discriminator")
@@ -47,18 +47,6 @@ def norm_layer(kind: str, channels: int) -> nn.Module:
     if kind == "instance":
         return nn.InstanceNorm2d(channels, affine=True)
     return nn.Identity()
-
-
-def init_weights(module: nn.Module) -> None:
-    """N(0, 0.02) weights and zero biases, norm gains N(1, 0.02), as pix2pix initialises."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(m.weight, 0.0, 0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm2d)) and m.affine:
-            nn.init.normal_(m.weight, 1.0, 0.02)
-            nn.init.zeros_(m.bias)
 
 
 class ResidualBlock(nn.Module):
@@ -115,7 +103,7 @@ class UNet(nn.Module):
                     layers.append(nn.Dropout(o.dropout))
             self.up.append(nn.Sequential(*layers))
             c = out
-        init_weights(self)
+        dcgan_init(self)  # pix2pix initialises as DCGAN does
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
@@ -211,7 +199,7 @@ class PatchGAN(PairCritic):
             c = out
         layers.append(nn.Conv2d(c, 1, 4, 1, 1))
         self.layers = nn.ModuleList(layers)
-        init_weights(self)
+        dcgan_init(self)  # pix2pix initialises as DCGAN does
         if o.spectral_norm:
             with_spectral_norm(self)
 
@@ -239,7 +227,7 @@ class SRGANDiscriminator(PairCritic):
         layers.append(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 2 * c), nn.LeakyReLU(0.2),
                                     nn.Linear(2 * c, 1), nn.Flatten(0)))
         self.layers = nn.ModuleList(layers)
-        init_weights(self)
+        dcgan_init(self)  # pix2pix initialises as DCGAN does
         if o.spectral_norm:
             with_spectral_norm(self)
 
