@@ -44,6 +44,7 @@ PUBLISHED = {
                "Set14: bicubic 25.99/0.749, SRResNet 28.49/0.818, SRGAN 26.02/0.740 (photos, not digits: compare the "
                "ordering, not the values)"],
 }
+PUBLISHED_HEADING = {"paired": "Published, on other data (the ordering is what compares):"}
 
 
 def machine() -> str:
@@ -114,7 +115,8 @@ def untrained_baselines(suite: str, overrides: list[str]) -> list[dict]:
     return rows
 
 
-def table(rows: list[dict], columns: list[str], title: str, published: list[str] = ()) -> str:
+def table(rows: list[dict], columns: list[str], title: str, published: list[str] = (),
+          published_heading: str = "Published, same protocol:") -> str:
     head = "| preset | seeds | steps | train time (s) | " + " | ".join(columns) + " |"
     lines = [f"### {title}", "", head, "|" + "---|" * (head.count("|") - 1)]
     groups: dict[str, list[dict]] = {}
@@ -125,7 +127,7 @@ def table(rows: list[dict], columns: list[str], title: str, published: list[str]
         cells += [summarize([float(r[c]) for r in group]) if all(c in r for r in group) else "" for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     if published:
-        lines += ["", "Published, same protocol:", ""] + [f"- {p}" for p in published]
+        lines += ["", published_heading, ""] + [f"- {p}" for p in published]
     return "\n".join(lines) + "\n"
 
 
@@ -139,7 +141,8 @@ def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path
             rows.append(row)
             print(json.dumps({k: row.get(k) for k in ["preset", "seed", "steps", "train_s", *COLUMNS[suite]]}), flush=True)
             # rewritten after every run, so that an interrupted suite keeps what it measured
-            text = table(rows, COLUMNS[suite], f"Quality suite '{suite}' ({machine()})", PUBLISHED.get(suite, ()))
+            text = table(rows, COLUMNS[suite], f"Quality suite '{suite}' ({machine()})", PUBLISHED.get(suite, ()),
+                         PUBLISHED_HEADING.get(suite, "Published, same protocol:"))
             out.mkdir(parents=True, exist_ok=True)
             (out / f"quality-{suite}.md").write_text(text)
             (out / f"quality-{suite}.json").write_text(json.dumps(
