@@ -305,3 +305,14 @@ def test_translate_writes_text_and_images_and_refuses_bad_input(tmp_path, capsys
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, (argv, err)
+
+
+def test_eval_of_a_translator_uses_its_own_protocol(tiny_runs, capsys):
+    from gankit.cli import main
+
+    assert main(["eval", str(tiny_runs["mnist-sr"]), "--n", "32", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"psnr", "ssim", "l1"} <= set(result) and result["card"]["n_samples"] == 32
+    assert main(["eval", str(tiny_runs["mnist-inpaint"]), "--n", "32", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"hole_psnr", "hole_l1", "label_accuracy", "fid"} <= set(result)

@@ -278,6 +278,19 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def translator_of(target: str | Path):
+    """The Pipeline of a run folder or export whose recipe translates held-out inputs, else None."""
+    from .checkpoint import EXPORT_META
+    from .sampling import load_generator
+
+    path = Path(target)
+    is_export = path.suffix in (".safetensors", ".json") or (path.is_dir() and (path / EXPORT_META).is_file())
+    if not path.exists() or not is_export:
+        return None
+    pipeline = load_generator(path)
+    return pipeline if pipeline.recipe.translates else None
+
+
 def load_target(target: str | Path, n: int, seed: int):
     """A run folder, generator export, .npz of images or image folder -> (uint8 [N, C, H, W], description)."""
     import numpy as np
@@ -317,6 +330,13 @@ def cmd_eval(args) -> int:
 
     if args.n < 1:
         raise GankitError(f"--n must be a positive number of samples, got {args.n}")
+    translator = translator_of(args.target)
+    if translator is not None:  # held-out pairs, measured by the run's own protocol (PSNR, SSIM, holes, ...)
+        from .apply import evaluate_translator
+
+        result = evaluate_translator(translator, args.n, args.seed, f"generator {args.target}")
+        print(json.dumps(result, allow_nan=False) if args.json else format_table(result))
+        return 0
     images, source = load_target(args.target, args.n, args.seed)
     result = evaluate_images(images, ref=args.ref, extractor=args.extractor, seed=args.seed, source=source)
     print(json.dumps(result, allow_nan=False) if args.json else format_table(result))
