@@ -130,3 +130,13 @@ def test_cuda_without_a_gpu_is_a_clear_error(capsys):
         pytest.skip("a GPU is present")
     assert main(["bench", "speed", "--device", "cuda", "--preset", "seed-mlp", "--steps", "1", "--rounds", "1"]) == 2
     assert "no CUDA device is usable" in capsys.readouterr().err
+
+
+def test_bench_speed_times_the_conditional_default_and_refuses_other_recipes(tmp_path, capsys):
+    base = ["bench", "speed", "--steps", "2", "--rounds", "1", "--repeats", "1", "--sample-n", "100",
+            "--out", str(tmp_path), "--set", "data.limit=256"]
+    assert main(base + ["--preset", "mnist-cgan", "--set", "dcgan.g_width=8", "--set", "dcgan.d_width=8"]) == 0
+    assert "| mnist-cgan | 64 |" in (tmp_path / "speed-cpu.md").read_text()
+    capsys.readouterr()
+    assert main(base + ["--preset", "mnist-inpaint"]) == 2
+    assert "plain loop is a gan-recipe loop" in capsys.readouterr().err

@@ -27,15 +27,21 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..config import Config, resolve
+from ..errors import GankitError
 from ..recipes import build_recipe
 from ..registry import LOSSES
 from ..trainer import Trainer, bf16_supported, pick_device
 
 
 class ReferenceLoop:
-    """The plain loop people write: one D step, then one G step on freshly drawn fakes."""
+    """The plain loop people write: one D step, then one G step on freshly drawn fakes (with labels drawn
+    uniformly for a projection-conditional GAN)."""
 
     def __init__(self, cfg: Config, trainer: Trainer):
+        if cfg.recipe != "gan" or cfg.gan.conditional == "acgan":
+            raise GankitError(f"the speed benchmark's plain loop is a gan-recipe loop, unconditional or with a "
+                              f"projection D; this preset uses recipe {cfg.recipe}"
+                              + (" with gan.conditional=acgan" if cfg.recipe == "gan" else ""))
         torch.manual_seed(cfg.train.seed)
         self.device = trainer.device
         self.data, self.sampler = trainer.data, trainer.sampler
@@ -47,18 +53,25 @@ class ReferenceLoop:
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=D.lr, betas=(D.beta1, D.beta2))
         self.loss = LOSSES.get(cfg.gan.loss)
         self.z_dim = self.G.z_dim
+        self.num_classes = recipe.num_classes
+
+    def labels(self, n: int) -> torch.Tensor | None:
+        return torch.randint(0, self.num_classes, (n,), device=self.device) if self.num_classes else None
 
     def step(self) -> tuple[float, float]:
-        real = self.data.batch(self.sampler.next())[self.key]
+        batch = self.data.batch(self.sampler.next())
+        real, c_real = batch[self.key], batch.get("label") if self.num_classes else None
         n = len(real)
         self.opt_D.zero_grad()
-        fake = self.G(torch.randn(n, self.z_dim, device=self.device))
-        loss_D = self.loss.d(self.D(real), self.D(fake.detach()))
+        c_fake = self.labels(n)
+        fake = self.G(torch.randn(n, self.z_dim, device=self.device), c_fake)
+        loss_D = self.loss.d(self.D(real, c_real), self.D(fake.detach(), c_fake))
         loss_D.backward()
         self.opt_D.step()
         self.opt_G.zero_grad()
-        fake = self.G(torch.randn(n, self.z_dim, device=self.device))
-        loss_G = self.loss.g(self.D(fake))
+        c_fake = self.labels(n)
+        fake = self.G(torch.randn(n, self.z_dim, device=self.device), c_fake)
+        loss_G = self.loss.g(self.D(fake, c_fake))
         loss_G.backward()
         self.opt_G.step()
         return loss_D.item(), loss_G.item()
