@@ -172,3 +172,60 @@ def test_checkpoint_fields(tmp_path_factory, finished_run, field, value):
     code, _ = cli("train", "--resume", str(folder / "crafted.pt"), "--out", str(folder / "run"), "--no-progress",
                   "--steps", "3")
     assert code in (0, 2)
+
+
+@pytest.fixture(scope="module")
+def paired_runs(tmp_path_factory):
+    """Tiny trained image-to-image models: inpainting, super-resolution, font transfer."""
+    sizes = {"mnist-inpaint": ["unet.width=4", "patchgan.width=4"],
+             "mnist-sr": ["srresnet.width=4", "srresnet.blocks=1", "patchgan.width=4"],
+             "glyphs-kai": ["unet.width=4", "unet.depth=2", "patchgan.width=4", "train.batch_size=8"]}
+    runs = {}
+    for preset, small in sizes.items():
+        folder = tmp_path_factory.mktemp(preset)
+        Trainer(resolve(preset, TINY + small + ["train.steps=2"]), folder, progress=False).fit()
+        runs[preset] = folder
+    return runs
+
+
+def picture(mode: str, width: int, height: int, seed: int) -> bytes:
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    channels = {"1": 1, "L": 1, "P": 1, "I;16": 1, "LA": 2, "RGB": 3, "RGBA": 4, "CMYK": 4}[mode]
+    pixels = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
+    image = Image.fromarray(pixels[..., 0] if channels == 1 else pixels[..., :3] if channels >= 3 else pixels[..., 0])
+    if mode != image.mode:
+        image = image.convert(mode)
+    buffer = io.BytesIO()
+    image.save(buffer, format="TIFF" if mode in ("CMYK", "I;16") else "PNG")
+    return buffer.getvalue()
+
+
+files = st.one_of(st.builds(picture, st.sampled_from(["1", "L", "P", "I;16", "LA", "RGB", "RGBA", "CMYK"]),
+                            st.integers(1, 70), st.integers(1, 70), st.integers(0, 9)),
+                  st.binary(max_size=200))
+
+
+@FUZZ
+@given(image=files, mask=files, name=st.sampled_from(["out.png", "out.jpg", "out.txt", "in.png", "dir/"]))
+def test_upscale_and_inpaint_with_odd_pictures(tmp_path_factory, paired_runs, image, mask, name):
+    folder = tmp_path_factory.mktemp("pictures")
+    (folder / "in.png").write_bytes(image)
+    (folder / "mask.png").write_bytes(mask)
+    (folder / "dir").mkdir()
+    out = str(folder / name)
+    code, _ = cli("upscale", str(paired_runs["mnist-sr"]), str(folder / "in.png"), "--out", out)
+    assert code in (0, 2)
+    code, _ = cli("inpaint", str(paired_runs["mnist-inpaint"]), str(folder / "in.png"), "--mask",
+                  str(folder / "mask.png"), "--out", out)
+    assert code in (0, 2)
+    assert (folder / "in.png").read_bytes() == image  # an input is never overwritten
+
+
+@FUZZ
+@given(text=st.text(max_size=40) | st.text(alphabet="永和九年岁在癸丑 \t\n", max_size=20))
+def test_translate_any_text(tmp_path_factory, paired_runs, text):
+    folder = tmp_path_factory.mktemp("text")
+    code, _ = cli("translate", str(paired_runs["glyphs-kai"]), "--text", text, "--out", str(folder / "line.png"))
+    assert code in (0, 2)
