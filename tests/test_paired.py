@@ -295,12 +295,19 @@ def test_translate_writes_text_and_images_and_refuses_bad_input(tmp_path, capsys
     assert main(["translate", str(run), str(tmp_path / "glyph.png"), "--out", str(tmp_path / "out")]) == 0
     assert np.asarray(Image.open(tmp_path / "out" / "glyph.png")).shape == (64, 64)
     capsys.readouterr()
-    cases = [(["translate", str(run), "--text", "永\U00020000", "--out", str(line)], "is not among the 3,755 characters"),
-             (["translate", str(run), "--text", "   ", "--out", str(line)], "--text is empty"),
-             (["translate", str(run), "--text", "永" * 501, "--out", str(line)], "at most 500"),
-             (["translate", str(run), "--out", str(line)], "give --text TEXT or one or more images"),
+    fresh = str(tmp_path / "fresh.png")
+    (tmp_path / "other").mkdir()
+    write_png(tmp_path / "other" / "glyph.png", np.zeros((8, 8), np.uint8))
+    cases = [(["translate", str(run), "--text", "永\U00020000", "--out", fresh], "is not among the 3,755 characters"),
+             (["translate", str(run), "--text", "   ", "--out", fresh], "--text is empty"),
+             (["translate", str(run), "--text", "永" * 501, "--out", fresh], "at most 500"),
+             (["translate", str(run), "--out", fresh], "give --text TEXT or one or more images"),
              (["translate", str(run), str(tmp_path / "nope.png"), "--out", str(tmp_path / "o")], "does not exist"),
-             (["translate", str(run), str(tmp_path / "glyph.png"), "--out", str(line)], "is a file")]
+             (["translate", str(run), str(tmp_path / "glyph.png"), "--out", str(line)], "is a file"),
+             (["translate", str(run), "--text", "永", "--out", str(line)], "already exists"),
+             (["translate", str(run), str(tmp_path / "glyph.png"), "--out", str(tmp_path / "out")], "already exists"),
+             (["translate", str(run), str(tmp_path / "glyph.png"), str(tmp_path / "other" / "glyph.png"), "--out",
+               str(tmp_path / "o2")], "to the same file")]
     for argv, message in cases:
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
@@ -316,3 +323,14 @@ def test_eval_of_a_translator_uses_its_own_protocol(tiny_runs, capsys):
     assert main(["eval", str(tiny_runs["mnist-inpaint"]), "--n", "32", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert {"hole_psnr", "hole_l1", "label_accuracy", "fid"} <= set(result)
+
+
+def test_results_are_never_overwritten_without_asking(tiny_runs, tmp_path, capsys):
+    from gankit.cli import main
+
+    write_png(tmp_path / "in.png", np.zeros((9, 9), np.uint8))
+    out = write_png(tmp_path / "mine.png", np.full((5, 5), 77, np.uint8))  # a result the user keeps
+    argv = ["upscale", str(tiny_runs["mnist-sr"]), str(tmp_path / "in.png"), "--out", str(out)]
+    assert main(argv) == 2 and "already exists" in capsys.readouterr().err
+    assert (np.asarray(Image.open(out)) == 77).all()
+    assert main(argv + ["--overwrite"]) == 0 and np.asarray(Image.open(out)).shape == (36, 36)

@@ -49,8 +49,9 @@ def open_picture(path: Path, channels: int, what: str = "image") -> torch.Tensor
     return x.unsqueeze(0) if x.dim() == 2 else x.permute(2, 0, 1)  # [C, H, W]
 
 
-def save_picture_file(image: torch.Tensor, out: Path, sources: list[Path]) -> Path:
-    """Write uint8 [C, H, W] to `out` (atomically); never over one of the inputs."""
+def check_output(out: Path, sources: list[Path], overwrite: bool) -> Path:
+    """`out` as a picture file to write: an image name, not a folder, never one of the inputs, and not an
+    existing file unless `overwrite`. Checked before any work, so that a refusal costs nothing."""
     out = Path(out)
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"):
         raise GankitError(f"--out {out} must be an image file name (.png, .jpg, ...)")
@@ -58,6 +59,13 @@ def save_picture_file(image: torch.Tensor, out: Path, sources: list[Path]) -> Pa
         raise GankitError(f"--out {out} is a folder: give a file name")
     if any(out.exists() and out.resolve() == Path(s).resolve() for s in sources):
         raise GankitError(f"--out {out} is one of the inputs: write the result to another file")
+    if out.exists() and not overwrite:
+        raise GankitError(f"{out} already exists: choose another --out, or replace it with --overwrite")
+    return out
+
+
+def save_picture_file(image: torch.Tensor, out: Path) -> Path:
+    """Write uint8 [C, H, W] to `out` (checked by check_output) atomically."""
     array = image.permute(1, 2, 0).squeeze(2).numpy()
     atomic_write(out, lambda tmp: Image.fromarray(array).save(tmp, format=Image.registered_extensions()[out.suffix.lower()]))
     return out

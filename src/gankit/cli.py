@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder or generator export of a super-resolution model")
     p.add_argument("image", metavar="IN", help="the image to upscale (grey or RGB; converted to the model's)")
     p.add_argument("--out", required=True, help="the upscaled image (.png, .jpg, ...)")
+    p.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
 
     p = sub.add_parser("inpaint", help="fill holes in your own picture with an inpainting run (mnist-inpaint, ...)",
                        description="Fill the holes of an image with a trained inpainting model. The mask is an image "
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image", metavar="IMAGE", help="the image with holes")
     p.add_argument("--mask", required=True, help="same-size image, white where the holes are")
     p.add_argument("--out", required=True, help="the completed image (.png, .jpg, ...)")
+    p.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
 
     p = sub.add_parser("translate", help="write text or translate images with a font-transfer run (glyphs-kai, ...)",
                        description="Font transfer: --text renders the characters in the run's source font and "
@@ -110,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("images", nargs="*", metavar="IMAGE", help="source-font images to translate (instead of --text)")
     p.add_argument("--text", help="characters to write in the target font")
     p.add_argument("--out", required=True, help="--text: the line's .png file; images: the folder for the results")
+    p.add_argument("--overwrite", action="store_true", help="replace results that exist already")
 
     p = sub.add_parser("export", help="export a trained generator: ONNX or the lean safetensors pair",
                        description="Export a run's generator. onnx: one file with input z (and c for conditional "
@@ -344,24 +347,26 @@ def cmd_eval(args) -> int:
 
 
 def cmd_upscale(args) -> int:
-    from .apply import open_picture, save_picture_file, upscale
+    from .apply import check_output, open_picture, save_picture_file, upscale
     from .sampling import load_generator
 
+    out = check_output(Path(args.out), [Path(args.image)], args.overwrite)
     pipeline = load_generator(args.source)
     channels = pipeline.fields["hr"].shape[0] if "hr" in pipeline.fields else 1
     image = open_picture(Path(args.image), channels)
     start = time.perf_counter()
     result = upscale(pipeline, image)
     seconds = time.perf_counter() - start
-    out = save_picture_file(result, Path(args.out), [Path(args.image)])
+    save_picture_file(result, out)
     print(f"upscaled {image.shape[2]}x{image.shape[1]} to {result.shape[2]}x{result.shape[1]} in {seconds:.2f} s: {out}")
     return 0
 
 
 def cmd_inpaint(args) -> int:
-    from .apply import MASK_THRESHOLD, inpaint, open_picture, save_picture_file
+    from .apply import MASK_THRESHOLD, check_output, inpaint, open_picture, save_picture_file
     from .sampling import load_generator
 
+    out = check_output(Path(args.out), [Path(args.image), Path(args.mask)], args.overwrite)
     pipeline = load_generator(args.source)
     channels = pipeline.fields["image"].shape[0] if "image" in pipeline.fields else 1
     image = open_picture(Path(args.image), channels)
@@ -369,7 +374,7 @@ def cmd_inpaint(args) -> int:
     start = time.perf_counter()
     result = inpaint(pipeline, image, mask)
     seconds = time.perf_counter() - start
-    out = save_picture_file(result, Path(args.out), [Path(args.image), Path(args.mask)])
+    save_picture_file(result, out)
     print(f"filled {int(mask.sum())} pixels of a {image.shape[2]}x{image.shape[1]} image in {seconds:.2f} s: {out}")
     return 0
 
@@ -377,36 +382,43 @@ def cmd_inpaint(args) -> int:
 def cmd_translate(args) -> int:
     import torch
 
-    from .apply import line_of, open_picture, save_picture_file, text_glyphs, translate
+    from .apply import check_output, line_of, open_picture, save_picture_file, text_glyphs, translate
     from .sampling import load_generator
 
     if bool(args.text) == bool(args.images):
         raise GankitError("give either --text or images to translate, not both" if args.text else
                           "give --text TEXT or one or more images to translate")
-    pipeline = load_generator(args.source)
     out = Path(args.out)
+    if args.text is not None:  # every output is checked before any work
+        line, compare = (check_output(path, [], args.overwrite)
+                         for path in (out, out.with_name(out.stem + "-compare" + out.suffix)))
+    else:
+        if out.exists() and not out.is_dir():
+            raise GankitError(f"--out {out} is a file: give a folder for the translated images")
+        sources = [Path(p) for p in args.images]
+        targets = [out / (path.stem + ".png") for path in sources]
+        twice = sorted({t.name for t in targets if targets.count(t) > 1})
+        if twice:
+            raise GankitError(f"several inputs would be written to the same file ({', '.join(twice[:5])}): "
+                              "give images with different names")
+        targets = [check_output(t, sources, args.overwrite) for t in targets]
+    pipeline = load_generator(args.source)
     start = time.perf_counter()
     if args.text is not None:
         source, spaces = text_glyphs(pipeline, args.text)
         result = translate(pipeline, source)
         result[spaces] = 255  # a space stays blank paper
         seconds = time.perf_counter() - start
-        line = save_picture_file(line_of(result), out, [])
+        save_picture_file(line_of(result), line)
         gap = torch.full((1, 8, source.shape[0] * source.shape[-1]), 255, dtype=torch.uint8)
-        compare = save_picture_file(torch.cat([line_of(source), gap, line_of(result)], 1),
-                                    out.with_name(out.stem + "-compare" + out.suffix), [])
+        save_picture_file(torch.cat([line_of(source), gap, line_of(result)], 1), compare)
         print(f"wrote {len(source)} characters in {seconds:.2f} s: {line} (and {compare.name}: source above, output below)")
         return 0
-    if out.exists() and not out.is_dir():
-        raise GankitError(f"--out {out} is a file: give a folder for the translated images")
     channels = pipeline.fields["a"].shape[0] if "a" in pipeline.fields else 1
-    sources = [Path(p) for p in args.images]
     images = [open_picture(p, channels) for p in sources]  # every input is read before anything is written
-    written = []
-    for path, image in zip(sources, images):
-        result = translate(pipeline, image[None])[0]
-        written.append(save_picture_file(result, out / (path.stem + ".png"), sources))
-    print(f"translated {len(written)} images in {time.perf_counter() - start:.2f} s into {out}")
+    for target, image in zip(targets, images):
+        save_picture_file(translate(pipeline, image[None])[0], target)
+    print(f"translated {len(targets)} images in {time.perf_counter() - start:.2f} s into {out}")
     return 0
 
 
