@@ -206,13 +206,10 @@ def line_of(cells: torch.Tensor) -> torch.Tensor:
 
 def evaluate_translator(pipeline: Pipeline, n: int, seed: int, source: str) -> dict:
     """The run's own protocol on n held-out inputs of its data's test split (`gankit eval` on a translator)."""
-    from dataclasses import replace
-
-    from .data import load_data
     from .metrics.protocols import make_protocol
 
     cfg = pipeline.config
-    data = load_data(replace(cfg.data, split="test"))
+    data = pipeline.recipe.test_split()  # loaded once: the recipe keeps it for its evaluation inputs
     protocol = make_protocol(cfg, data, pipeline.recipe)
     if protocol is None:
         raise GankitError(f"gankit has no evaluation protocol for data '{cfg.data.name}'")

@@ -175,7 +175,8 @@ METRIC_ROWS = (("fid", "FID", "lower is better"), ("kid", "KID", "lower is bette
                ("class_kl", "class KL to uniform", "nats, lower is better"),
                ("label_accuracy", "label accuracy", "the classifier reads the requested (or original) digit"),
                ("psnr", "PSNR", "dB, higher is better"), ("ssim", "SSIM", "1 at most, higher is better"),
-               ("psnr_all", "PSNR, all channels", "dB"), ("l1", "L1", "[0, 1] units, lower is better"), ("hole_psnr", "PSNR inside the holes", "dB, higher is better"),
+               ("psnr_all", "PSNR, all channels", "dB"), ("l1", "L1", "[0, 1] units, lower is better"),
+               ("hole_psnr", "PSNR inside the holes", "dB, higher is better"),
                ("hole_l1", "L1 inside the holes", "[0, 1] units, lower is better"))
 
 

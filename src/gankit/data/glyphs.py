@@ -15,6 +15,7 @@ character: 20% of the characters (a fixed draw) are held out and never trained o
 """
 from __future__ import annotations
 
+import functools
 import io
 import lzma
 from importlib import resources
@@ -81,6 +82,7 @@ def bundled_path() -> Path:
     return Path(str(resources.files("gankit") / "data" / "assets" / "glyphs.npz.xz"))
 
 
+@functools.lru_cache(maxsize=1)  # a run reads it for its train and test splits, and `translate` again
 def bundled_glyphs() -> dict[str, np.ndarray]:
     """The shipped renderings: chars [N] str, fonts [F] str, glyphs uint8 [F, N, 64, 64], present bool [F, N].
     (An .npz inside xz: glyph pictures compress to 60% of what the .npz's own deflate makes of them.)"""

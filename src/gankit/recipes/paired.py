@@ -14,7 +14,7 @@ The dataset's fields say what is paired:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 import torch
@@ -22,6 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..config import Config, OptimGroup, ranged
+from ..data import load_data
 from ..draws import Draws
 from ..errors import GankitError
 from ..nets.translator import PAIR_CRITICS, TRANSLATORS, TranslatorSpec
@@ -126,13 +127,15 @@ class PairedRecipe(Recipe):
         condition = self._resize(source)
         return (source if self.upscales else condition), condition, batch.get(self.target_key), None
 
-    def translate(self, G: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """(output, D's condition, target); inpainting keeps the known pixels and takes G's only in the holes."""
+    def translate(self, G: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None,
+                                                             torch.Tensor | None]:
+        """(output, D's condition, target, hole mask); inpainting keeps the known pixels and takes G's only in
+        the holes."""
         source, condition, target, mask = self.split(batch)
         fake = G(source)
         if mask is not None:
             fake = batch["image"] * (1 - mask) + fake * mask
-        return fake, condition, target
+        return fake, condition, target, mask
 
     def content(self, fake: torch.Tensor, target: torch.Tensor, condition: torch.Tensor,
                 mask: torch.Tensor | None) -> torch.Tensor:
@@ -149,8 +152,9 @@ class PairedRecipe(Recipe):
     # ------------------------------------------------------------ phases
 
     def phase_D(self, phase: Phase, batch: Batch, ctx: StepContext) -> dict[str, torch.Tensor]:
-        fake, condition, target = self.translate(self.nets["G"], batch)
-        ctx.scratch["fake"] = fake
+        translated = self.translate(self.nets["G"], batch)
+        ctx.scratch["translated"] = translated  # G's phase of this step reuses the output and its graph
+        fake, condition, target, _ = translated
         D = self.nets["D"]
         logits = D(torch.cat([torch.cat([condition, target], 1), torch.cat([condition, fake.detach()], 1)])).float()
         logits_real, logits_fake = logits.chunk(2)
@@ -159,10 +163,7 @@ class PairedRecipe(Recipe):
 
     def phase_G(self, phase: Phase, batch: Batch, ctx: StepContext) -> dict[str, torch.Tensor]:
         o = self.options
-        _, condition, target, mask = self.split(batch)
-        fake = ctx.scratch.pop("fake", None)
-        if fake is None:
-            fake, condition, target = self.translate(self.nets["G"], batch)
+        fake, condition, target, mask = ctx.scratch.pop("translated", None) or self.translate(self.nets["G"], batch)
         adversarial = self.loss.g(self.nets["D"](torch.cat([condition, fake], 1)).float())
         content = self.content(fake, target, condition, mask)
         return {"loss": o.adversarial_weight * adversarial + o.lambda_content * content,
@@ -172,22 +173,17 @@ class PairedRecipe(Recipe):
         """G alone on the content loss: the warm-up, or the whole run of a content-only baseline."""
         if self.options.content == "features":
             raise GankitError("paired.content=features needs D: use l1 or l2 for warm-up steps and content-only runs")
-        fake, condition, target = self.translate(self.nets["G"], batch)
-        content = self.content(fake, target, condition, batch.get("mask") if self.inpainting else None)
+        fake, condition, target, mask = self.translate(self.nets["G"], batch)
+        content = self.content(fake, target, condition, mask)
         return {"loss": self.options.lambda_content * content, "content": content.detach()}
 
     # ------------------------------------------------------------ results
 
-    def test_split(self, data):
-        """Held-out examples: the test split of the run's data (loaded from the config when no data is given)."""
+    def test_split(self):
+        """Held-out examples: the test split of the run's data, loaded once from the run's config (so that a
+        trained model finds them without its training data)."""
         if self.held_out is None:
-            if data is None:
-                from dataclasses import replace
-
-                from ..data import load_data
-                self.held_out = load_data(replace(self.cfg.data, split="test"))
-            else:
-                self.held_out = data.split("test")
+            self.held_out = load_data(replace(self.cfg.data, split="test"))
         return self.held_out
 
     def fixed_inputs(self, n: int, data, draws: Draws) -> Batch:
@@ -195,7 +191,7 @@ class PairedRecipe(Recipe):
 
     def eval_inputs(self, n: int, data, draws: Draws, start: int = 0) -> Batch:
         """Held-out examples start, start+1, ... (cycling), holes drawn from `draws`; only G's inputs and targets."""
-        held_out = self.test_split(data)
+        held_out = self.test_split()
         index = torch.arange(start, start + n) % len(held_out)
         batch = held_out.batch(index, draws)
         return {k: v.to(draws.device) for k, v in batch.items()}
@@ -206,7 +202,7 @@ class PairedRecipe(Recipe):
 
     def generate(self, nets: Mapping[str, nn.Module], inputs: Batch, **options) -> Batch:
         """{"input": what G was given (holes blanked), "fake", and "target" and "label" when the inputs hold them}."""
-        fake, _, target = self.translate(nets["G"], inputs)
+        fake, _, target, _ = self.translate(nets["G"], inputs)
         if self.inpainting:
             mask = inputs["mask"]
             out = {"input": inputs["image"] * (1 - mask) + HOLE_FILL * mask, "fake": fake, "mask": mask}
