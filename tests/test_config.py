@@ -142,7 +142,7 @@ def test_an_unused_section_names_the_key_that_would_choose_it():
     ("data.resolution=100000", "'data.resolution' must be 0 or between 4 and 1024, got 100000"),
     ("data.channels=2", "'data.channels' must be one of 0, 1, 3, got 2"),
     ("train.threads=-1", "'train.threads' must be between 0 and 1024, got -1"),
-    ("eval.n_final=1", "'eval.n_final' must be 0 or between 10 and 1000000, got 1"),
+    ("eval.n_final=1", "'eval.n_final' must be 0 or between 2 and 1000000, got 1"),
     ("train.on_nan=retry", "'train.on_nan' must be one of stop, rollback, got 'retry'"),
     ("gan.conditional=cgan", "'gan.conditional' must be one of none, projection, acgan, got 'cgan'"),
 ])

@@ -11,7 +11,7 @@ from PIL import Image
 from skimage.metrics import structural_similarity
 
 from gankit.config import resolve
-from gankit.data import load_data
+from gankit.data import Field, load_data
 from gankit.data.paired import CENTRE_HOLE, HOLE_MAX, HOLE_MIN, downscale, draw_holes
 from gankit.draws import Draws
 from gankit.errors import GankitError
@@ -25,8 +25,9 @@ from gankit.trainer import Trainer
 
 from conftest import TINY
 
-SMALL = {"mnist-inpaint": ["unet.width=8", "patchgan.width=8"], "mnist-sr": ["srresnet.width=8", "srresnet.blocks=1",
-                                                                          "patchgan.width=8"]}
+SMALL = {"mnist-inpaint": ["unet.width=8", "patchgan.width=8"],
+         "mnist-sr": ["srresnet.width=8", "srresnet.blocks=1", "patchgan.width=8"],
+         "sr-photos": ["srresnet.width=8", "srresnet.blocks=1", "srgan.width=8", "data.crop=32"]}
 
 
 def test_holes_are_rectangles_of_the_promised_sizes_inside_the_image():
@@ -126,15 +127,16 @@ def test_warm_up_and_content_only_runs_train_g_alone():
     assert [p.name for p in baseline.schedule(100)] == ["content"]
 
 
-@pytest.mark.parametrize("preset", ["mnist-inpaint", "mnist-sr"])
+@pytest.mark.parametrize("preset", ["mnist-inpaint", "mnist-sr", "sr-photos"])
 def test_a_tiny_paired_run_trains_evaluates_and_reloads(preset, tmp_path):
-    cfg = resolve(preset, TINY + SMALL[preset] + ["train.steps=6", "eval.every=3", "eval.n_cheap=64",
-                                                  "eval.n_final=64", "paired.warmup_steps=2"])
+    n = 5 if preset == "sr-photos" else 64  # the five held-out photos
+    cfg = resolve(preset, TINY + SMALL[preset] + ["train.steps=6", "eval.every=3", f"eval.n_cheap={n}",
+                                                  f"eval.n_final={n}", "paired.warmup_steps=2"])
     Trainer(cfg, tmp_path, progress=False).fit()
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     key = "hole_psnr" if preset == "mnist-inpaint" else "psnr"
-    assert math.isfinite(metrics[key]) and metrics["card"]["n_samples"] == 64
-    if preset == "mnist-sr":
+    assert math.isfinite(metrics[key]) and metrics["card"]["n_samples"] == n
+    if preset != "mnist-inpaint":
         assert 0 < metrics["ssim"] <= 1 and metrics["card"]["border_px"] == 4
     else:
         assert 0 <= metrics["label_accuracy"] <= 1 and metrics["fid"] > 0
@@ -142,7 +144,9 @@ def test_a_tiny_paired_run_trains_evaluates_and_reloads(preset, tmp_path):
     assert key in stats[-1] and (tmp_path / "generator-best.safetensors").is_file()
     pipeline = load_generator(tmp_path)
     first = pipeline.draw(5, seed=0)
-    assert first["fake"].shape == (5, 1, 28, 28) and first["fake"].dtype == torch.uint8
+    side = 296 if preset == "sr-photos" else 28
+    assert first["fake"].shape == (5, 3 if preset == "sr-photos" else 1, side, side)
+    assert first["fake"].dtype == torch.uint8
     assert torch.equal(first["fake"], pipeline.draw(5, seed=0)["fake"])
 
 
@@ -244,10 +248,13 @@ def test_untrained_baselines_are_measured_by_the_same_protocols():
     from gankit.bench.quality import untrained_baselines
 
     rows = {r["preset"]: r for r in untrained_baselines("paired", ["data.limit=256", "eval.n_final=64"])}
-    bicubic, mean_fill = rows["bicubic (no training)"], rows["mean fill (no training)"]
+    bicubic, mean_fill = rows["bicubic, digits (no training)"], rows["mean fill, digits (no training)"]
     assert bicubic["card"]["border_px"] == 4 and bicubic["card"]["n_samples"] == 64
     assert 10 < bicubic["psnr"] < 40 and 0 < bicubic["ssim"] < 1
     assert 5 < mean_fill["hole_psnr"] < 30 and 0 < mean_fill["hole_l1"] < 1 and mean_fill["fid"] > 0
+    # the source glyph copied: a hei glyph is not read as kai, and is far from the kai glyph in pixels
+    copied = rows["source font copied (no training)"]
+    assert copied["font_accuracy"] < 0.05 and copied["card"]["font"] == "kai" and copied["l1"] > 0.1
     assert untrained_baselines("mnist", []) == []
 
 
@@ -334,3 +341,47 @@ def test_results_are_never_overwritten_without_asking(tiny_runs, tmp_path, capsy
     assert main(argv) == 2 and "already exists" in capsys.readouterr().err
     assert (np.asarray(Image.open(out)) == 77).all()
     assert main(argv + ["--overwrite"]) == 0 and np.asarray(Image.open(out)).shape == (36, 36)
+
+
+def test_the_font_classifier_reads_held_out_glyphs_by_design():
+    from gankit.config import DataConfig
+    from gankit.metrics.features import get_extractor
+    from gankit.metrics.font_net import FONTS, font_class
+
+    fonts = get_extractor("fonts")
+    assert json.loads((Path(__file__).parents[1] / "src/gankit/metrics/assets/font_classifier.json").read_text()
+                      )["sha256"] == fonts.checksum
+    assert font_class("droid") == font_class("hei") == 0 and font_class("kai") == 1 and font_class("x.ttf") is None
+    for source, target in (("hei", "kai"), ("ming", "droid")):
+        held_out = load_data(DataConfig(name="glyphs", fonts=f"{source},{target}", split="test", limit=200))
+        for key, font in (("a", source), ("b", target)):
+            read = fonts(torch.from_numpy(np.asarray(held_out.arrays[key])))["logits"].argmax(1)
+            assert (read == font_class(font)).mean() > 0.95, (font, FONTS)
+    # a blank page or noise is not confidently any font; the network answers in the logits' order
+    assert fonts(torch.full((2, 1, 64, 64), 255, dtype=torch.uint8))["logits"].shape == (2, len(FONTS))
+
+
+def test_sr_photos_pairs_crops_with_their_downscaled_inputs_and_holds_out_whole_photos(monkeypatch):
+    from gankit.config import DataConfig
+    from gankit.data import photos
+
+    train = load_data(DataConfig(name="sr-photos", crop=64))
+    assert train.fields == {"lr": Field("image", (3, 16, 16)), "hr": Field("image", (3, 64, 64))}
+    assert pairing(train.fields) == ("lr", "hr") and len(train) > 1000
+    batch = train.batch(torch.arange(8), Draws.seeded(0))
+    assert batch["hr"].shape == (8, 3, 64, 64) and batch["lr"].shape == (8, 3, 16, 16)
+    hr = batch["hr"].add(1).mul(127.5).round().to(torch.uint8)
+    assert torch.equal(batch["lr"].add(1).mul(127.5).round().to(torch.uint8), downscale(hr, 4))
+    test = load_data(DataConfig(name="sr-photos", split="test", crop=64))  # random crops are for training only
+    assert test.fields["hr"].shape == (3, 296, 296) and test.fields["lr"].shape == (3, 74, 74)
+    assert test.info["names"] == ["china", "flower", "astronaut", "chelsea", "coffee"] and test.info["scale"] == 4
+    for crop, message in ((30, "multiple of 4"), (132, "multiple of 4 from 16 to 128")):
+        with pytest.raises(GankitError, match=message):
+            load_data(DataConfig(name="sr-photos", crop=crop))
+    with pytest.raises(GankitError, match="leave data.resolution at 0"):
+        load_data(DataConfig(name="sr-photos", resolution=64))
+    real_find_spec = photos.importlib.util.find_spec
+    monkeypatch.setattr(photos.importlib.util, "find_spec", lambda name: None if name == "sklearn" else
+                        real_find_spec(name))
+    with pytest.raises(GankitError, match=re.escape("pip install 'gankit[photos]'")):
+        load_data(DataConfig(name="sr-photos", split="test"))

@@ -110,7 +110,7 @@ class EvalConfig:
     ref: str = "auto"          # reference data; auto: mnist-test for MNIST data
     every: int = ranged(1000, low=0)           # steps between cheap scores logged to stats.jsonl (0 = never)
     n_cheap: int = ranged(2000, low=2, high=1_000_000)  # samples per cheap score
-    n_final: int = ranged(10000, low=10, high=1_000_000, zero_ok=True)  # samples for the final metrics (0 = skip)
+    n_final: int = ranged(10000, low=2, high=1_000_000, zero_ok=True)  # samples for the final metrics (0 = skip)
     seed: int = 0              # sampling seed of every evaluation
 
 

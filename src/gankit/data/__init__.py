@@ -1,6 +1,6 @@
 """Datasets, chosen by name: each returns in-memory named arrays that follow the Dataset protocol."""
 
-from . import folder, glyphs, mnist, paired, stacked, toy  # noqa: F401  (registers the datasets)
+from . import folder, glyphs, mnist, paired, photos, stacked, toy  # noqa: F401  (registers the datasets)
 from ..config import DataConfig
 from ..errors import GankitError
 from ..registry import DATASETS
@@ -8,13 +8,14 @@ from .base import ArrayData, Batch, BatchSampler, Dataset, Field, ImageData, for
 
 
 def load_data(cfg: DataConfig) -> ArrayData:
-    """The dataset named by cfg.name, cropped at random when cfg.crop is set."""
+    """The dataset named by cfg.name; its train split cropped at random when cfg.crop is set (random crops are a
+    training augmentation: held-out splits are judged on whole images)."""
     if cfg.crop < 0:
         raise GankitError(f"data.crop must be 0 (whole images) or a side in pixels, got {cfg.crop}")
     data = DATASETS.get(cfg.name)(cfg)
     data.config = cfg
-    if cfg.crop:
-        data = ArrayData(data.arrays, data.kinds, data.name, data.class_names, cfg.crop, data.protocol, data.info, cfg)
+    if cfg.crop and cfg.split == "train" and not data.crop:
+        data = data.rebuild(data.arrays, cfg.crop)
     return data
 
 

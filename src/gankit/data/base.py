@@ -137,8 +137,11 @@ class ArrayData:
         return load_data(dataclasses.replace(self.config, split=name))
 
     def to(self, device: torch.device | str) -> "ArrayData":
-        return ArrayData({k: v.to(device) for k, v in self.arrays.items()}, self.kinds, self.name, self.class_names,
-                         self.crop, self.protocol, self.info, self.config)
+        return self.rebuild({k: v.to(device) for k, v in self.arrays.items()}, self.crop)
+
+    def rebuild(self, arrays: dict[str, torch.Tensor], crop: int) -> "ArrayData":
+        """The same kind of dataset (subclasses keep their batches' extras) on other arrays or crops."""
+        return type(self)(arrays, self.kinds, self.name, self.class_names, crop, self.protocol, self.info, self.config)
 
 
 def ImageData(images: torch.Tensor, labels: torch.Tensor | None = None, class_names: tuple[str, ...] = (),

@@ -72,10 +72,6 @@ class HoleData(ArrayData):
         out["mask"] = draw_holes(len(index), out["image"].shape[-1], draws).to(out["image"].device)
         return out
 
-    def to(self, device: torch.device | str) -> "HoleData":
-        return HoleData({k: v.to(device) for k, v in self.arrays.items()}, self.kinds, self.name, self.class_names,
-                        self.crop, self.protocol, self.info, self.config)
-
 
 @DATASETS.register("mnist-inpaint", "MNIST digits with random rectangular holes (8-14 px) or the centre 14x14 removed")
 def load_mnist_inpaint(cfg: DataConfig) -> HoleData:

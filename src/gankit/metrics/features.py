@@ -17,6 +17,7 @@ from safetensors.torch import load_file
 from ..data.base import fit_images, to_float
 from ..errors import GankitError
 from ..registry import EXTRACTORS
+from .font_net import FontNet
 from .mnist_net import MNISTNet
 
 
@@ -33,35 +34,51 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-@EXTRACTORS.register("mnist", "the bundled MNIST CNN (99.25% test accuracy): 128-d features and 10 class logits")
-class MNISTExtractor(Extractor):
-    """Digits: images are converted to 1 channel and 28x28, then to [-1, 1], as the classifier was trained."""
+def load_bundled(net: torch.nn.Module, stem: str, what: str) -> tuple[torch.nn.Module, str]:
+    """A network with the weights shipped as metrics/assets/<stem>.safetensors, after checking them against the
+    SHA-256 recorded beside them by the script that trained them -> (net in eval mode, checksum)."""
+    assets = resources.files("gankit") / "metrics" / "assets"
+    with resources.as_file(assets / f"{stem}.safetensors") as path:
+        checksum = sha256(path)
+        recorded = json.loads((assets / f"{stem}.json").read_text())["sha256"]
+        if checksum != recorded:
+            raise GankitError(f"the bundled {what} is damaged (sha256 {checksum[:12]}..., expected "
+                              f"{recorded[:12]}...); reinstall gankit")
+        net.load_state_dict(load_file(str(path)))
+    return net.eval(), checksum
 
-    name = "mnist"
+
+class BundledClassifier(Extractor):
+    """A classifier shipped with gankit: images are converted to 1 channel and side x side, then to [-1, 1], as
+    it was trained; it gives its feature layer and its logits."""
+
     provides = ("features", "logits")
-
-    def __init__(self) -> None:
-        assets = resources.files("gankit") / "metrics" / "assets"
-        with resources.as_file(assets / "mnist_classifier.safetensors") as path:
-            self.checksum = sha256(path)
-            recorded = json.loads((assets / "mnist_classifier.json").read_text())["sha256"]
-            if self.checksum != recorded:
-                raise GankitError(f"the bundled MNIST classifier is damaged (sha256 {self.checksum[:12]}..., "
-                                  f"expected {recorded[:12]}...); reinstall gankit")
-            self.net = MNISTNet()
-            self.net.load_state_dict(load_file(str(path)))
-        self.net.eval()
+    side = 0
 
     @torch.no_grad()
-    def __call__(self, images: torch.Tensor, batch_size: int = 1000) -> dict[str, np.ndarray]:
+    def __call__(self, images: torch.Tensor, batch_size: int = 500) -> dict[str, np.ndarray]:
         features, logits = [], []
         for chunk in images.split(batch_size):
-            x = to_float(fit_images(chunk.cpu(), 28, 1))  # [B, 1, 28, 28]
-            f, l = self.net(x)
+            f, l = self.net(to_float(fit_images(chunk.cpu(), self.side, 1)))
             features.append(f)
             logits.append(l)
         return {"features": torch.cat(features).numpy(), "logits": torch.cat(logits).numpy()}
 
+
+@EXTRACTORS.register("mnist", "the bundled MNIST CNN (99.25% test accuracy): 128-d features and 10 class logits")
+class MNISTExtractor(BundledClassifier):
+    name, side = "mnist", 28
+
+    def __init__(self) -> None:
+        self.net, self.checksum = load_bundled(MNISTNet(), "mnist_classifier", "MNIST classifier")
+
+
+@EXTRACTORS.register("fonts", "the bundled font classifier: which design (hei, kai, ming) drew a 64x64 glyph")
+class FontExtractor(BundledClassifier):
+    name, side = "fonts", 64
+
+    def __init__(self) -> None:
+        self.net, self.checksum = load_bundled(FontNet(), "font_classifier", "font classifier")
 
 INCEPTION_FILE = "inception-2015-12-05.pt"
 INCEPTION_URL = "https://api.ngc.nvidia.com/v2/models/nvidia/research/stylegan3/versions/1/files/metrics/" + INCEPTION_FILE

@@ -5,7 +5,7 @@ A protocol reads the named outputs of the recipe's `generate` (`fake`, `label`, 
 image-fid      FID (cheap) and every image metric (final), bundled MNIST features
 points-modes   2-D mixtures: modes captured / % high quality / reverse KL on 2,500 samples
 stacked-modes  Stacked MNIST: modes covered / KL to uniform of 1,000 modes on 26,000 samples
-paired-psnr    translators and super-resolution: PSNR and SSIM against held-out targets
+paired-psnr    translators and super-resolution: PSNR and SSIM against held-out targets (glyphs: font accuracy)
 inpaint        inpainting: PSNR and L1 inside the holes, the classifier's label accuracy and FID of completed digits
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ..registry import PROTOCOLS
 from . import modes, pixels
 from .evaluate import eval_setup, evaluate_images
 from .features import get_extractor
+from .font_net import font_class
 
 MIXTURE_SAMPLES = 2500
 STACKED_SAMPLES = 26000
@@ -100,13 +101,14 @@ class StackedMNISTProtocol(Protocol):
 
 class PairedProtocol(Protocol):
     """Outputs against held-out targets: PSNR and SSIM on luma with a border of `border` pixels cut off (the
-    super-resolution convention: the scale factor), and PSNR on all channels."""
+    super-resolution convention: the scale factor), and PSNR on all channels. With `font` (a bundled font's
+    name, for glyph translators) also the share of outputs the bundled font classifier reads as that font."""
 
     key = "psnr"
     lower_is_better = False
 
-    def __init__(self, border: int):
-        self.border = border
+    def __init__(self, border: int, font: str | None = None):
+        self.border, self.font = border, font
 
     def cheap(self, outputs, seed):
         return {"psnr": pixels.psnr(outputs["fake"], outputs["target"], self.border)}
@@ -117,9 +119,14 @@ class PairedProtocol(Protocol):
                             "(ITU-R BT.601 Y of RGB), averaged; psnr_all on every channel; l1 per image in [0, 1] "
                             "units on every channel, without a border cut",
                 "border_px": self.border, "n_samples": len(fake), "seed": seed, "source": source}
-        return {"psnr": pixels.psnr(fake, target, self.border), "ssim": pixels.ssim(fake, target, self.border),
-                "l1": pixels.l1(fake, target), "psnr_all": pixels.psnr(fake, target, self.border, luma=False),
-                "card": card}
+        scores = {"psnr": pixels.psnr(fake, target, self.border), "ssim": pixels.ssim(fake, target, self.border),
+                  "l1": pixels.l1(fake, target), "psnr_all": pixels.psnr(fake, target, self.border, luma=False)}
+        if self.font:
+            fonts = get_extractor("fonts")
+            scores["font_accuracy"] = float((fonts(fake)["logits"].argmax(1) == font_class(self.font)).mean())
+            card.update(font=self.font, font_classifier_sha256=fonts.checksum,
+                        font_accuracy="share of outputs the bundled font classifier reads as the target font")
+        return {**scores, "card": card}
 
 
 class InpaintProtocol(Protocol):
@@ -160,7 +167,9 @@ def stacked_modes(cfg: Config, data) -> Protocol:
 
 @PROTOCOLS.register("paired-psnr", "image pairs: PSNR and SSIM against held-out targets (border cut: the data's scale)")
 def paired_psnr(cfg: Config, data) -> Protocol:
-    return PairedProtocol(int(data.info.get("scale", 0)))
+    target_font = data.info.get("fonts", (None, None))[1]
+    return PairedProtocol(int(data.info.get("scale", 0)), target_font if font_class(target_font or "") is not None
+                          else None)
 
 
 @PROTOCOLS.register("inpaint", "inpainting: PSNR and L1 inside the holes, label accuracy and FID of completed digits")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from ..config import ranged
 from ..errors import GankitError
@@ -123,6 +124,7 @@ class SRResNetOptions:
     width: int = ranged(64, low=1, high=1024)  # channels of the residual trunk (SRGAN: 64)
     blocks: int = ranged(16, low=1, high=64)   # residual blocks (SRGAN: 16)
     norm: str = ranged("batch", choices=TRANSLATOR_NORMS)
+    bicubic_skip: bool = False  # add the bicubically upscaled input: the net learns only the missing detail (VDSR)
 
 
 class SRResNet(nn.Module):
@@ -142,10 +144,21 @@ class SRResNet(nn.Module):
             ups += [nn.Conv2d(w, 4 * w, 3, padding=1), nn.PixelShuffle(2), nn.PReLU(w)]
         self.upsample = nn.Sequential(*ups)
         self.tail = nn.Conv2d(w, spec.out_channels, 9, padding=4)
+        self.scale, self.bicubic_skip = scale, o.bicubic_skip
+        if o.bicubic_skip:
+            if spec.in_channels != spec.out_channels:
+                raise GankitError(f"srresnet.bicubic_skip needs as many input channels as output channels; got "
+                                  f"{spec.in_channels} in, {spec.out_channels} out")
+            nn.init.zeros_(self.tail.weight)  # so that training starts from bicubic upscaling exactly
+            nn.init.zeros_(self.tail.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.head(x)
-        return torch.tanh(self.tail(self.upsample(h + self.trunk(h))))
+        detail = self.tail(self.upsample(h + self.trunk(h)))
+        if not self.bicubic_skip:
+            return torch.tanh(detail)
+        bicubic = F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
+        return (bicubic + detail).clamp(-1, 1)
 
 
 TRANSLATORS.register("unet", "pix2pix's U-Net (same size in and out; inputs of another size are resized first)",

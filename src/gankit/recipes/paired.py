@@ -86,6 +86,7 @@ class PairedRecipe(Recipe):
         image = fields["image" if self.inpainting else self.target_key]
         source = fields["image" if self.inpainting else self.source_key]
         self.out_side = image.shape[-1]
+        self.scale = self.out_side // source.shape[-1]  # 1, or the upscaling factor
         in_channels = source.shape[0] + (1 if self.inpainting else 0)
         spec = TranslatorSpec(in_channels, image.shape[0], source.shape[-1], self.out_side)
         self.upscales = o.generator == "srresnet"
@@ -112,10 +113,11 @@ class PairedRecipe(Recipe):
     # ------------------------------------------------------------ pieces
 
     def _resize(self, x: torch.Tensor) -> torch.Tensor:
-        """x at the output's side (bicubic), unchanged when it is there already."""
-        if x.shape[-1] == self.out_side:
+        """x upscaled to the output's size (bicubic; inputs of any size, as held-out photos are), unchanged when
+        input and output are the same size."""
+        if self.scale == 1:
             return x
-        return F.interpolate(x, size=(self.out_side, self.out_side), mode="bicubic", align_corners=False).clamp(-1, 1)
+        return F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False).clamp(-1, 1)
 
     def split(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """(G's input, D's condition at the output's side, target or None, hole mask or None)."""
