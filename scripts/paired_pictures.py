@@ -1,10 +1,13 @@
 """The pictures of docs/image-to-image.md, from trained paired runs (held-out examples only).
 
-usage: python scripts/paired_pictures.py --inpaint RUN --sr RUN --glyphs RUN [--out docs]
+usage: python scripts/paired_pictures.py --inpaint RUN --sr RUN --glyphs RUN --photos RUN --photos-l1 RUN
+                                        [--out docs]
 
   mnist-inpaint.png  rows of (digit with its hole | completion | original)
   mnist-sr.png       rows of (7x7 input, shown in big pixels | bicubic | the model | original)
   glyphs-kai.png     a line of held-out characters: source font / the model / target font
+  sr-photos.png      a crop of each held-out photo: input in big pixels | bicubic | L1 only ("SRResNet") | the
+                     GAN ("SRGAN") | original, at twice the size
 """
 from __future__ import annotations
 
@@ -41,6 +44,23 @@ def sr_picture(run: Path, out: Path) -> None:
     save_grid(strips, out, nrow=4, scale=3)
 
 
+def photo_picture(gan: Path, l1: Path, out: Path, side: int = 96) -> None:
+    drawn = [load_generator(run).draw(5, seed=0) for run in (l1, gan)]  # the five held-out photos, in order
+    lr, hr = drawn[0]["input"], drawn[0]["target"]
+    scale = hr.shape[-1] // lr.shape[-1]
+    top = (hr.shape[-1] - side) // 2  # the centre of each photo (a multiple of the scale, so the input aligns)
+    top -= top % scale
+
+    def crop(x: torch.Tensor, s: int = 1) -> torch.Tensor:
+        return x[..., top // s:(top + side) // s, top // s:(top + side) // s]
+
+    big = F.interpolate(crop(lr, scale), scale_factor=scale, mode="nearest-exact")
+    bicubic = to_uint8(F.interpolate(to_float(lr), scale_factor=scale, mode="bicubic",
+                                     align_corners=False).clamp(-1, 1))
+    columns = [big, crop(bicubic), crop(drawn[0]["fake"]), crop(drawn[1]["fake"]), crop(hr)]
+    save_grid(torch.cat(columns, dim=3), out, nrow=1, scale=2)
+
+
 def glyph_picture(run: Path, out: Path, n: int = 10) -> None:
     pipeline = load_generator(run)
     outputs = pipeline.draw(n, seed=0)
@@ -55,6 +75,8 @@ def main() -> None:
     parser.add_argument("--inpaint", type=Path)
     parser.add_argument("--sr", type=Path)
     parser.add_argument("--glyphs", type=Path)
+    parser.add_argument("--photos", type=Path, help="an sr-photos run (with --photos-l1, an sr-photos-l1 run)")
+    parser.add_argument("--photos-l1", type=Path)
     parser.add_argument("--out", type=Path, default=Path("docs"))
     args = parser.parse_args()
     for run, make, name in ((args.inpaint, inpaint_picture, "mnist-inpaint.png"), (args.sr, sr_picture, "mnist-sr.png"),
@@ -62,6 +84,9 @@ def main() -> None:
         if run is not None:
             make(run, args.out / name)
             print(args.out / name)
+    if args.photos and args.photos_l1:
+        photo_picture(args.photos, args.photos_l1, args.out / "sr-photos.png")
+        print(args.out / "sr-photos.png")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from gankit.data import Field, load_data
 from gankit.data.paired import CENTRE_HOLE, HOLE_MAX, HOLE_MIN, downscale, draw_holes
 from gankit.draws import Draws
 from gankit.errors import GankitError
-from gankit.metrics import pixels
+from gankit.metrics import ocr, pixels
 from gankit.nets.translator import (PatchGAN, PatchGANOptions, SRGANDiscriminator, SRGANDOptions, SRResNet,
                                     SRResNetOptions, TranslatorSpec, UNet, UNetOptions)
 from gankit.recipes import build_recipe
@@ -255,6 +255,8 @@ def test_untrained_baselines_are_measured_by_the_same_protocols():
     # the source glyph copied: a hei glyph is not read as kai, and is far from the kai glyph in pixels
     copied = rows["source font copied (no training)"]
     assert copied["font_accuracy"] < 0.05 and copied["card"]["font"] == "kai" and copied["l1"] > 0.1
+    if ocr.available():  # the source glyphs are real characters: the OCR model reads nearly all of them
+        assert copied["ocr_accuracy"] > 0.9 and "PP-OCRv4" in copied["card"]["ocr"]
     assert untrained_baselines("mnist", []) == []
 
 
@@ -269,6 +271,7 @@ def test_bundled_glyphs_split_by_character_and_drop_what_a_font_lacks(tmp_path):
     assert len(test) == round(0.2 * N_CHARACTERS) and len(train) + len(test) == N_CHARACTERS
     assert not set(train.info["chars"]) & set(test.info["chars"])  # no held-out character is ever trained on
     assert train.fields["a"].shape == (1, 64, 64) and pairing(train.fields) == ("a", "b")
+    assert [chr(int(c)) for c in test.arrays["text"][:5, 0]] == test.info["chars"][:5]
     # a font file is rendered on demand; a glyph it lacks (here: every CJK one, in a Latin font) is dropped
     import matplotlib
 
@@ -385,3 +388,15 @@ def test_sr_photos_pairs_crops_with_their_downscaled_inputs_and_holds_out_whole_
                         real_find_spec(name))
     with pytest.raises(GankitError, match=re.escape("pip install 'gankit[photos]'")):
         load_data(DataConfig(name="sr-photos", split="test"))
+
+
+def test_ocr_reads_real_glyphs_and_not_blank_pages():
+    pytest.importorskip("rapidocr_onnxruntime")
+    from gankit.config import DataConfig
+
+    held_out = load_data(DataConfig(name="glyphs", fonts="ming,kai", split="test", limit=40))
+    chars = held_out.info["chars"]
+    assert ocr.accuracy(held_out.arrays["b"], chars) > 0.9
+    blank = torch.full((3, 1, 64, 64), 255, dtype=torch.uint8)
+    assert ocr.accuracy(blank, chars[:3]) == 0.0
+    assert ocr.accuracy(held_out.arrays["b"][:4].flip(-1), chars[:4]) < 1  # mirrored characters are misread

@@ -32,7 +32,7 @@ COLUMNS = {
     "mnist": ["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "label_accuracy"],
     "toy": ["modes", "high_quality_pct", "reverse_kl"],
     "stacked": ["modes", "kl_to_uniform"],
-    "paired": ["psnr", "ssim", "l1", "font_accuracy", "hole_psnr", "hole_l1", "label_accuracy", "fid"],
+    "paired": ["psnr", "ssim", "l1", "font_accuracy", "ocr_accuracy", "hole_psnr", "hole_l1", "label_accuracy", "fid"],
 }
 PUBLISHED = {
     "toy": ["VEEGAN Table 1, GAN: ring 1 mode, grid 3.3 modes",

@@ -10,7 +10,8 @@ in assets/GLYPHS-NOTICE.txt):
   droid  Droid Sans Fallback                        Apache-2.0
 
 `data.fonts=SOURCE,TARGET` picks two of them, or names font files (.ttf, .otf, .ttc) that are rendered on
-demand for the same characters. Glyphs a font lacks (blank, or its .notdef box) are dropped. The split is by
+demand for the same characters. Glyphs a font lacks (blank, or its .notdef box) are dropped. Fields: a, b (the
+glyphs) and text (the character's code point, so that evaluation can ask an OCR model to read it). The split is by
 character: 20% of the characters (a fixed draw) are held out and never trained on.
 """
 from __future__ import annotations
@@ -138,5 +139,6 @@ def load_glyphs(cfg: DataConfig) -> ArrayData:
     def to_tensor(x: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(x[index])).unsqueeze(1)  # [N, 1, 64, 64]
 
-    return ArrayData({"a": to_tensor(a), "b": to_tensor(b)}, {"a": "image", "b": "image"}, "glyphs",
-                     protocol="paired-psnr", info={"chars": [chars[i] for i in index], "fonts": (source, target)})
+    text = torch.tensor([[ord(chars[i])] for i in index])  # [N, 1]: each glyph's character, as a code point
+    return ArrayData({"a": to_tensor(a), "b": to_tensor(b), "text": text}, {"a": "image", "b": "image", "text": "tokens"},
+                     "glyphs", protocol="paired-psnr", info={"chars": [chars[i] for i in index], "fonts": (source, target)})

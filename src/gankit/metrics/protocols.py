@@ -15,7 +15,7 @@ import torch
 
 from ..config import Config
 from ..registry import PROTOCOLS
-from . import modes, pixels
+from . import modes, ocr, pixels
 from .evaluate import eval_setup, evaluate_images
 from .features import get_extractor
 from .font_net import font_class
@@ -102,7 +102,8 @@ class StackedMNISTProtocol(Protocol):
 class PairedProtocol(Protocol):
     """Outputs against held-out targets: PSNR and SSIM on luma with a border of `border` pixels cut off (the
     super-resolution convention: the scale factor), and PSNR on all channels. With `font` (a bundled font's
-    name, for glyph translators) also the share of outputs the bundled font classifier reads as that font."""
+    name, for glyph translators) also the share of outputs the bundled font classifier reads as that font; with
+    characters (`text`) and the optional OCR model installed, the share it reads as their character."""
 
     key = "psnr"
     lower_is_better = False
@@ -126,6 +127,10 @@ class PairedProtocol(Protocol):
             scores["font_accuracy"] = float((fonts(fake)["logits"].argmax(1) == font_class(self.font)).mean())
             card.update(font=self.font, font_classifier_sha256=fonts.checksum,
                         font_accuracy="share of outputs the bundled font classifier reads as the target font")
+        if "text" in outputs and ocr.available():
+            chars = [chr(int(code)) for code in outputs["text"][:, 0]]
+            scores["ocr_accuracy"] = ocr.accuracy(fake, chars)
+            card.update(ocr=ocr.version(), ocr_accuracy="share of outputs the OCR model reads as their character")
         return {**scores, "card": card}
 
 
