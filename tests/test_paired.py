@@ -154,7 +154,7 @@ def test_a_tiny_paired_run_trains_evaluates_and_reloads(preset, tmp_path):
 def tiny_runs(tmp_path_factory):
     """A tiny trained model of each kind (3 steps: the commands' plumbing, not the quality, is under test)."""
     runs = {}
-    for preset in ("mnist-inpaint", "mnist-sr"):
+    for preset in ("mnist-inpaint", "mnist-sr", "sr-photos"):
         folder = tmp_path_factory.mktemp(preset)
         Trainer(resolve(preset, TINY + SMALL[preset] + ["train.steps=3"]), folder, progress=False).fit()
         runs[preset] = folder
@@ -195,6 +195,20 @@ def test_upscale_command_tiles_any_size_without_seams(tiny_runs, tmp_path, capsy
     assert torch.equal(upscale(pipeline, picture), picture.repeat_interleave(4, 1).repeat_interleave(4, 2))
     tiny = upscale(pipeline, picture[:, :3, :5])  # smaller than a tile: padded, then cut back
     assert torch.equal(tiny, picture[:, :3, :5].repeat_interleave(4, 1).repeat_interleave(4, 2))
+
+
+def test_upscale_of_colour_photos_keeps_colour_and_accepts_grey(tiny_runs, tmp_path, capsys):
+    from gankit.cli import main
+
+    rng = np.random.default_rng(2)
+    photo = write_png(tmp_path / "photo.png", rng.integers(0, 256, (37, 50, 3), dtype=np.uint8))
+    grey = write_png(tmp_path / "grey.png", rng.integers(0, 256, (37, 50), dtype=np.uint8))
+    for source in (photo, grey):
+        out = tmp_path / f"{source.stem}-x4.png"
+        assert main(["upscale", str(tiny_runs["sr-photos"]), str(source), "--out", str(out)]) == 0
+        assert "upscaled 50x37 to 200x148 in" in capsys.readouterr().out
+        result = Image.open(out)
+        assert result.size == (200, 148) and result.mode == "RGB"
 
 
 def test_inpaint_command_changes_only_the_holes(tiny_runs, tmp_path, capsys):
