@@ -67,10 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (training, reading images, downloads)")
 
-    p = sub.add_parser("sample", help="draw images from a trained generator",
-                       description="Draw images from a run folder or a generator export.",
+    p = sub.add_parser("sample", help="draw images (or text) from a trained generator",
+                       description="Draw images from a run folder or a generator export; text models write text.",
                        epilog="examples:\n  gankit sample runs/RUN --n 64 --out grid.png\n"
-                              "  gankit sample runs/RUN --n 10000 --out samples.npz   (key images, uint8 N,H,W,C)",
+                              "  gankit sample runs/RUN --n 10000 --out samples.npz   (key images, uint8 N,H,W,C)\n"
+                              "  gankit sample runs/POEMS --n 20 --out poems.txt --temperature 0.8 --prefix 床前",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder, generator.safetensors or generator.json")
     p.add_argument("--n", type=int, default=64, help="number of images (default 64)")
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     p.add_argument("--label", type=int, help="conditional models: draw only this class (default: every class, "
                                              "one class per grid row)")
+    p.add_argument("--temperature", type=float, help="text models: sampling temperature, lower = safer and less "
+                                                     "varied (default: the run's textgan.temperature)")
+    p.add_argument("--prefix", default="", help="text models: every sample starts with this text")
 
     p = sub.add_parser("upscale", help="upscale your own picture with a super-resolution run (mnist-sr, ...)",
                        description="Upscale an image of any size with a trained super-resolution model: the "
@@ -259,7 +263,8 @@ def cmd_train(args) -> int:
     for title, path in rows:
         if path is not None:
             print(f"{title:12s} {path}")
-    print(f"next: gankit sample {result.run_dir} --n 64 --out grid.png")
+    text = result.samples.suffix == ".txt"
+    print(f"next: gankit sample {result.run_dir} " + ("--n 20 --out samples.txt" if text else "--n 64 --out grid.png"))
     return 0
 
 
@@ -274,9 +279,16 @@ def check_writable(folder: Path) -> None:
 
 
 def cmd_sample(args) -> int:
-    from .sampling import load_generator, save_samples
+    from .sampling import load_generator, save_samples, save_text_samples
 
-    out = save_samples(load_generator(args.source), args.n, Path(args.out), seed=args.seed, label=args.label)
+    pipeline = load_generator(args.source)
+    if pipeline.kind == "tokens" and args.label is None:
+        out = save_text_samples(pipeline, args.n, Path(args.out), args.seed, args.temperature, args.prefix)
+    elif args.temperature is not None or args.prefix:
+        raise GankitError("--temperature and --prefix are for text models; this one makes "
+                          f"{pipeline.kind}s")
+    else:
+        out = save_samples(pipeline, args.n, Path(args.out), seed=args.seed, label=args.label)
     print(f"wrote {args.n} samples to {out}")
     return 0
 

@@ -53,6 +53,7 @@ class DataConfig:
     strict: bool = False       # folder: refuse unreadable files instead of skipping them with a count
     crop: int = ranged(0, low=1, high=1024, zero_ok=True)  # random square crops of this side (0 = whole images)
     fonts: str = ""            # glyphs: SOURCE,TARGET fonts, bundled (hei, kai, ming, droid) or .ttf/.otf/.ttc files
+    script: str = ranged("traditional", choices=("traditional", "simplified"))  # tang-poems: which characters
 
 
 @dataclass

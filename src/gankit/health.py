@@ -41,7 +41,10 @@ def nonfinite_names(record: dict, nets: dict[str, torch.nn.Module]) -> list[str]
 
 
 def diversity(samples: torch.Tensor) -> float:
-    """Mean pairwise L2 distance between samples (images or points), in the samples' own units."""
+    """Mean pairwise L2 distance between samples (images or points), in the samples' own units; for token
+    sequences (integers), the share of distinct ones."""
+    if not samples.dtype.is_floating_point and samples.dtype != torch.uint8:
+        return len(torch.unique(samples.flatten(1), dim=0)) / max(len(samples), 1)
     x = samples.float().flatten(1)
     return torch.pdist(x).mean().item() if len(x) > 1 else 0.0
 

@@ -64,6 +64,13 @@ def save_picture(samples: torch.Tensor, path: Path, kind: str, nrow: int = 0) ->
     return save_points(samples, path) if kind == "points" else save_grid(samples, path, nrow=nrow)
 
 
+def save_text(tokens: torch.Tensor, vocab, path: Path) -> Path:
+    """Token sequences [N, L] as text, one sample a line (UTF-8)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("".join(vocab.decode(row) + "\n" for row in tokens), encoding="utf-8")
+    return Path(path)
+
+
 def save_outputs(outputs: dict[str, torch.Tensor], kinds: dict[str, str], path: Path) -> Path:
     """A recipe's outputs as one picture. One image output: a grid. Several (input | fake | target): each example
     becomes a strip of its images side by side, in the order the recipe declares them. Points: a scatter plot."""
@@ -177,7 +184,14 @@ METRIC_ROWS = (("fid", "FID", "lower is better"), ("kid", "KID", "lower is bette
                ("psnr", "PSNR", "dB, higher is better"), ("ssim", "SSIM", "1 at most, higher is better"),
                ("psnr_all", "PSNR, all channels", "dB"), ("l1", "L1", "[0, 1] units, lower is better"),
                ("hole_psnr", "PSNR inside the holes", "dB, higher is better"),
-               ("hole_l1", "L1 inside the holes", "[0, 1] units, lower is better"))
+               ("hole_l1", "L1 inside the holes", "[0, 1] units, lower is better"),
+               ("font_accuracy", "font accuracy", "read as the target font, higher is better"),
+               ("ocr_accuracy", "OCR accuracy", "read as the right character, higher is better"),
+               ("nll_oracle", "NLL_oracle", "nats per token, lower is better (quality)"),
+               ("nll_test", "NLL_test", "nats per token, lower is better (coverage)"),
+               ("bleu2", "BLEU-2", "against held-out poems, higher is better"),
+               ("self_bleu2", "self-BLEU-2", "lower is more diverse"),
+               ("well_formed", "well-formed", "share of 4-line quatrains"))
 
 
 def format_table(result: dict) -> str:

@@ -27,10 +27,12 @@ from .report import save_outputs, save_picture
 
 
 class Fields:
-    """What a recipe needs to know of its data to rebuild its networks: fields, class names, name."""
+    """What a recipe needs to know of its data to rebuild its networks: fields, class names, name, and info (a
+    text model's vocabulary)."""
 
-    def __init__(self, fields: dict[str, Field], class_names: tuple[str, ...] = (), name: str = ""):
-        self.fields, self.class_names, self.name = fields, tuple(class_names), name
+    def __init__(self, fields: dict[str, Field], class_names: tuple[str, ...] = (), name: str = "",
+                 info: dict | None = None):
+        self.fields, self.class_names, self.name, self.info = fields, tuple(class_names), name, info or {}
 
     @property
     def num_classes(self) -> int:
@@ -104,7 +106,7 @@ class Pipeline:
         return self.recipe.cycled_labels(n, per_row)
 
     def batches(self, n: int, seed: int = 0, labels: torch.Tensor | None = None, batch_size: int = 1000,
-                inputs: str = "eval", data=None) -> Iterator[dict[str, torch.Tensor]]:
+                inputs: str = "eval", data=None, **options) -> Iterator[dict[str, torch.Tensor]]:
         """n results for display, yielded batch by batch, drawn from a generator seeded with `seed` (repeatable
         anywhere, and the same however they are collected).
 
@@ -120,7 +122,7 @@ class Pipeline:
                     self.recipe.noise_inputs(size, draws, labels[start:start + size])
             else:
                 batch = self.recipe.noise_inputs(size, draws, None if labels is None else labels[start:start + size])
-            yield self.display(self.generate(batch))
+            yield self.display(self.generate(batch, **options))
 
     def draw(self, n: int, seed: int = 0, labels: torch.Tensor | None = None, batch_size: int = 1000,
              inputs: str = "eval", data=None) -> dict[str, torch.Tensor]:
@@ -153,7 +155,8 @@ def load_generator(path: str | Path, device: str = "cpu") -> Pipeline:
     try:
         cfg = config_from_dict(meta["config"])
         fields = {k: Field(v["kind"], tuple(v["shape"])) for k, v in meta["fields"].items()}
-        recipe = build_recipe(cfg, Fields(fields, tuple(meta.get("class_names", []))))
+        info = {"vocab": meta["vocab"], "eos": meta.get("eos")} if "vocab" in meta else {}
+        recipe = build_recipe(cfg, Fields(fields, tuple(meta.get("class_names", [])), info=info))
         if list(meta["nets"]) != list(recipe.exported):
             raise ValueError(f"it names the nets {str(meta['nets'])[:60]}, its recipe exports {list(recipe.exported)}")
         for name in meta["nets"]:
@@ -173,12 +176,18 @@ def save_samples(pipeline: Pipeline, n: int, out: Path, seed: int = 0, label: in
     """n samples into a file. .png: a grid, one class per row for a conditional model (or a scatter plot of
     points). .npz: key `images`, uint8 (N, H, W, C), or `points`, float32 (N, 2), and `labels` for a conditional
     model; streamed to disk batch by batch, so memory holds one batch whatever n is, and refused up front when
-    the disk cannot hold it."""
+    the disk cannot hold it. Text models write .txt (see save_text_samples)."""
     out = Path(out)
     if out.is_dir():
         raise GankitError(f"{out} is a folder: give a file name ending in .png (a grid) or .npz (arrays)")
     if n < 1:
         raise GankitError(f"number of samples must be positive, got {n}")
+    if pipeline.kind == "tokens" or out.suffix == ".txt":
+        if pipeline.kind != "tokens":
+            raise GankitError(f"this model makes {pipeline.kind}s, not text: write a .png or .npz file")
+        if label is not None:
+            raise GankitError("--label is for class-conditional image models; text models take --prefix")
+        return save_text_samples(pipeline, n, out, seed)
     if out.suffix == ".png":
         if n > MAX_GRID:
             raise GankitError(f"a grid of {n} images is too large to look at (at most {MAX_GRID}); "
@@ -211,6 +220,36 @@ def save_samples(pipeline: Pipeline, n: int, out: Path, seed: int = 0, label: in
                     member.write(labels.numpy().astype(np.int64).tobytes())
 
     atomic_write(out, write)
+    return out
+
+
+MAX_TEXT_SAMPLES = 1_000_000
+
+
+def save_text_samples(pipeline: Pipeline, n: int, out: Path, seed: int = 0, temperature: float | None = None,
+                      prefix: str = "", batch_size: int = 1000) -> Path:
+    """n texts from a text model, one a line, into a .txt file: sampled at `temperature` (default: the run's
+    textgan.temperature), each starting with `prefix` (characters of the model's vocabulary)."""
+    from .data.text import Vocabulary
+
+    out = Path(out)
+    if out.suffix != ".txt":
+        raise GankitError(f"a text model writes text: give a .txt file, not '{out.name}'")
+    if n > MAX_TEXT_SAMPLES:
+        raise GankitError(f"at most {MAX_TEXT_SAMPLES:,} texts at a time, got {n:,}")
+    if temperature is not None and not 0.01 <= temperature <= 100:
+        raise GankitError(f"--temperature must be between 0.01 and 100, got {temperature}")
+    vocab = Vocabulary.of(pipeline.meta)
+    options = {"temperature": temperature}
+    if prefix:
+        ids = vocab.encode(prefix, "--prefix")
+        length = pipeline.fields["tokens"].shape[0]
+        if len(ids) >= length:
+            raise GankitError(f"--prefix has {len(ids)} tokens; the model writes {length - 1} at most")
+        options["prefix"] = torch.tensor(ids)
+    lines = [vocab.decode(row) for batch in pipeline.batches(n, seed, None, batch_size, inputs="noise", **options)
+             for row in batch["tokens"]]
+    atomic_write(out, lambda tmp: tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8"))
     return out
 
 

@@ -22,6 +22,7 @@ from .checkpoint import (RunLock, clear_run, latest_checkpoint, load_state, remo
                          save_generator, save_rotating)
 from .config import Config, OptimConfig, config_from_dict
 from .data import BatchSampler, Dataset, load_data
+from .data.text import Vocabulary
 from .distributed import init_distributed
 from .draws import Draws
 from .ema import EMA, ema_beta
@@ -30,7 +31,7 @@ from .health import Event, HealthMonitor, nonfinite_names
 from .metrics.protocols import make_protocol
 from .progress import progress_bar
 from .recipes import OptimSpec, Phase, StepContext, build_recipe
-from .report import plot_curves, save_outputs, write_html_report
+from .report import plot_curves, save_outputs, save_text, write_html_report
 from .sampling import Pipeline, fields_meta
 
 # config keys a resumed run may change; anything else would make the resumed run a different experiment
@@ -303,8 +304,11 @@ class Trainer:
             f.write(json.dumps(event.to_dict()) + "\n")
 
     def export_meta(self) -> dict:
-        return {"recipe": self.cfg.recipe, "config": self.cfg.to_dict(), "fields": fields_meta(self.data.fields),
+        meta = {"recipe": self.cfg.recipe, "config": self.cfg.to_dict(), "fields": fields_meta(self.data.fields),
                 "class_names": list(self.data.class_names), "step": self.step, "ema": bool(self.emas)}
+        if "vocab" in self.data.info:  # text: the model's tokens travel with it
+            meta.update(vocab=list(self.data.info["vocab"]), eos=self.data.info.get("eos"))
+        return meta
 
     @property
     def sampling_nets(self) -> dict[str, torch.nn.Module]:
@@ -345,14 +349,23 @@ class Trainer:
         pipeline = self.pipeline
         return pipeline.display(pipeline.generate(self.fixed))
 
+    @property
+    def samples_file(self) -> Path:
+        text = self.recipe.outputs[self.recipe.main_output] == "tokens"
+        return self.run_dir / ("samples.txt" if text else "samples.png")
+
     def save_samples(self) -> Path:
         if not self.dist.is_main:
-            return self.run_dir / "samples.png"
+            return self.samples_file
         outputs = self.sample_fixed()
         main = outputs[self.recipe.main_output]
         for event in self.health.check_samples(self.step, main):
             self.report(event)
         kinds = self.recipe.outputs
+        if self.samples_file.suffix == ".txt":
+            for path in (self.run_dir / "samples" / f"step-{self.step:07d}.txt", self.samples_file):
+                save_text(main, Vocabulary.of(self.data.info), path)
+            return self.samples_file
         save_outputs(outputs, kinds, self.run_dir / "samples" / f"step-{self.step:07d}.png")
         if self.writer is not None and kinds[self.recipe.main_output] == "image":
             self.writer.add_images("samples", main, self.step)
@@ -470,11 +483,11 @@ class Trainer:
             self.writer.close()
         if not main:  # rank 0 writes the results; the others wait for it and stop
             self.save_checkpoint()
-            return RunResult(self.run_dir, self.step, self.run_dir / "samples.png", None,
+            return RunResult(self.run_dir, self.step, self.samples_file, None,
                              self.run_dir / "generator.safetensors", None, stats_path, interrupted, failed=failed)
         if failed is not None:  # keep the good checkpoints: nothing with broken weights is saved
             curves = plot_curves(read_stats(stats_path), self.run_dir / "curves.png", self.cfg.preset)
-            return RunResult(self.run_dir, self.step, self.run_dir / "samples.png", curves,
+            return RunResult(self.run_dir, self.step, self.samples_file, curves,
                              self.run_dir / "generator.safetensors", latest_checkpoint(self.run_dir), stats_path,
                              interrupted, failed=failed)
         samples = self.save_samples()

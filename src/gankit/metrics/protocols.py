@@ -7,15 +7,19 @@ points-modes   2-D mixtures: modes captured / % high quality / reverse KL on 2,5
 stacked-modes  Stacked MNIST: modes covered / KL to uniform of 1,000 modes on 26,000 samples
 paired-psnr    translators and super-resolution: PSNR and SSIM against held-out targets (glyphs: font accuracy)
 inpaint        inpainting: PSNR and L1 inside the holes, the classifier's label accuracy and FID of completed digits
+oracle-nll     SeqGAN's synthetic text: the oracle's NLL of samples (NLL_oracle), G's NLL of held-out sequences
+poems          Tang quatrains: BLEU-2 against held-out poems, self-BLEU-2, the share of well-formed quatrains, NLL_test
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 from ..config import Config
 from ..registry import PROTOCOLS
-from . import modes, ocr, pixels
+from . import modes, ocr, pixels, text
 from .evaluate import eval_setup, evaluate_images
 from .features import get_extractor
 from .font_net import font_class
@@ -154,6 +158,55 @@ class InpaintProtocol(Protocol):
                 "label_accuracy": scores.get("label_accuracy"), "fid": scores["fid"], "card": card}
 
 
+class OracleProtocol(Protocol):
+    """Samples judged by the oracle that made the data (NLL_oracle: quality), and held-out oracle sequences
+    judged by G (NLL_test: coverage)."""
+
+    key = "nll_oracle"
+
+    def cheap(self, outputs, seed):
+        return {"nll_oracle": text.oracle_nll(outputs["tokens"])}
+
+    def final(self, outputs, seed, source):
+        card = {"protocol": "NLL per token (nats): nll_oracle = the oracle LSTM's NLL of the samples; nll_test = "
+                            "G's NLL of held-out oracle sequences", "n_samples": len(outputs["tokens"]),
+                "seed": seed, "source": source}
+        return {"nll_oracle": text.oracle_nll(outputs["tokens"]),
+                "nll_test": text.per_token_nll(outputs["held_out_nll"], outputs["held_out_count"]), "card": card}
+
+
+class PoemProtocol(Protocol):
+    """Generated quatrains against held-out ones: BLEU-2 (quality), self-BLEU-2 (lack of diversity), the share
+    of well-formed quatrains, and G's NLL of held-out poems."""
+
+    key = "bleu2"
+    lower_is_better = False
+    CHEAP_REFERENCES = 500
+    SELF_BLEU_SAMPLES = 500
+
+    def __init__(self, vocab, references: list[str]):
+        self.vocab, self.references = vocab, [text.characters(r) for r in references]
+
+    def poems(self, outputs) -> list[str]:
+        return [self.vocab.decode(row) for row in outputs["tokens"]]
+
+    def cheap(self, outputs, seed):
+        poems = [text.characters(p) for p in self.poems(outputs)]
+        return {"bleu2": text.bleu(poems, self.references[:self.CHEAP_REFERENCES])}
+
+    def final(self, outputs, seed, source):
+        poems = self.poems(outputs)
+        chars = [text.characters(p) for p in poems]
+        card = {"protocol": "BLEU-2: mean nltk sentence BLEU (weights 1/2, 1/2, smoothing method1) of each sample "
+                            "against all held-out poems, by character without punctuation; self_bleu2: each of the "
+                            f"first {self.SELF_BLEU_SAMPLES} samples against the others; well_formed: four lines of "
+                            "5 or 7 characters as A，B。C，D。; nll_test: G's NLL per token of held-out poems",
+                "references": len(self.references), "n_samples": len(poems), "seed": seed, "source": source}
+        return {"bleu2": text.bleu(chars, self.references), "self_bleu2": text.self_bleu(chars[:self.SELF_BLEU_SAMPLES]),
+                "well_formed": text.well_formed(poems),
+                "nll_test": text.per_token_nll(outputs["held_out_nll"], outputs["held_out_count"]), "card": card}
+
+
 @PROTOCOLS.register("image-fid", "images against a reference set: FID, KID, IS, precision/recall, density/coverage")
 def image_fid(cfg: Config, data) -> Protocol | None:
     target = eval_setup(cfg)
@@ -180,6 +233,21 @@ def paired_psnr(cfg: Config, data) -> Protocol:
 @PROTOCOLS.register("inpaint", "inpainting: PSNR and L1 inside the holes, label accuracy and FID of completed digits")
 def inpaint(cfg: Config, data) -> Protocol:
     return InpaintProtocol()
+
+
+@PROTOCOLS.register("oracle-nll", "SeqGAN's synthetic text: NLL_oracle of samples and NLL_test of held-out sequences")
+def oracle_nll(cfg: Config, data) -> Protocol:
+    return OracleProtocol()
+
+
+@PROTOCOLS.register("poems", "Tang quatrains: BLEU-2 against held-out poems, self-BLEU-2, well-formed share, NLL_test")
+def poems(cfg: Config, data) -> Protocol:
+    from ..data import load_data
+    from ..data.text import Vocabulary
+
+    held_out = load_data(replace(cfg.data, split="test", limit=0))
+    vocab = Vocabulary.of(held_out.info)
+    return PoemProtocol(vocab, [vocab.decode(row) for row in held_out.arrays["tokens"]])
 
 
 def make_protocol(cfg: Config, data, recipe) -> Protocol | None:
