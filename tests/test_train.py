@@ -25,20 +25,27 @@ def params(trainer):
 @pytest.mark.parametrize("preset", preset_names())
 def test_every_preset_trains_on_tiny_data(preset, tmp_path):
     full = resolve(preset)
+    text = full.recipe == "textgan"
     if full.recipe == "paired":
-        small = [f"{full.paired.generator}.width=8", f"{full.paired.discriminator}.width=8"]
+        small = [f"{full.paired.generator}.width=8", f"{full.paired.discriminator}.width=8", "paired.warmup_steps=0"]
+    elif text:
+        small = ["lstm.embed=8", "lstm.hidden=16", "cnn.embed=8", "cnn.filters=0.05", "textgan.pretrain_steps=4",
+                 "textgan.d_pretrain_steps=2", "textgan.rollouts=2"]
     else:
         net = full.gan.net
         small = [f"{net}.g_width=8", f"{net}.d_width=8"] if net == "dcgan" else [f"{net}.g_hidden=[32]", f"{net}.d_hidden=[32]"]
     cfg = resolve(preset, TINY + ["train.steps=10", "train.log_every=5", *small])
     result = Trainer(cfg, tmp_path, progress=False).fit()
     assert result.step == 10
-    for name in ("config.yaml", "stats.jsonl", "samples.png", "curves.png", "generator.safetensors",
+    for name in ("config.yaml", "stats.jsonl", "samples.txt" if text else "samples.png", "curves.png", "generator.safetensors",
                  "generator.json", "report.html", "checkpoints/step-00000010.pt"):
         assert (tmp_path / name).is_file(), name
     records = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [5, 10]  # G trains in both ticks (n_critic is at most 5 steps)
-    if full.recipe == "paired" and full.paired.adversarial_weight == 0:  # a content-only baseline: G alone
+    if text:  # MLE steps first, then (GANs) D beside G's adversarial phase
+        assert "loss/mle" in records[0]
+        assert full.textgan.mode == "mle" or {"loss/D", "D_real", "D_fake"} <= set(records[1])
+    elif full.recipe == "paired" and full.paired.adversarial_weight == 0:  # a content-only baseline: G alone
         assert {"loss/content", "steps_per_s", "wall_s"} <= set(records[0]) and "loss/D" not in records[0]
     else:
         assert {"loss/D", "loss/G", "steps_per_s", "wall_s"} <= set(records[0])

@@ -189,6 +189,8 @@ class Trainer:
         torch.manual_seed(t.seed)
         self.data = (data if data is not None else load_data(cfg.data)).to(self.device)
         self.recipe = build_recipe(cfg, self.data).to(self.device)
+        if self.recipe.flush_denormals:
+            torch.set_flush_denormal(True)
         self.image_fields = [k for k, f in self.data.fields.items() if f.kind == "image"]
         self.memory_format = torch.channels_last if t.channels_last and self.image_fields else None
         if self.memory_format is not None:

@@ -81,6 +81,7 @@ class Recipe(nn.Module):
     outputs: dict[str, str] = {}
     main_output = "fake"  # the output that grids, health checks and evaluation look at first
     translates = False    # True: new results come from held-out examples the recipe loads itself, not from noise
+    flush_denormals = False  # True: the trainer flushes denormal floats to zero (CPU matmuls slow down 3x on them)
     nets: nn.ModuleDict
 
     def __init__(self, cfg: Config):
