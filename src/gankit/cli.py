@@ -171,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a config key in every run")
     p.add_argument("--out", default="benchmarks/results", help="folder for the tables (default benchmarks/results)")
     p.add_argument("--runs", default="runs/bench", help="folder for the training runs (default runs/bench)")
+    p.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=None,
+                   help="quality: measure the untrained baselines too (default: only with the whole suite)")
+    p.add_argument("--merge", nargs="+", metavar="JSON", help="quality: write one table from the quality-SUITE.json "
+                                                                 "files of earlier runs (e.g. presets run side by side)")
 
     sub.add_parser("list", help="list presets, recipes, networks, losses, datasets and evaluation protocols")
     p = sub.add_parser("doctor", help="check this machine: versions, device, a few seconds of real training")
@@ -451,9 +455,13 @@ def cmd_bench(args) -> int:
                     sample_n=args.sample_n, parity_steps=args.parity_steps, parity_seeds=args.parity_seeds,
                     repeats=args.repeats))
         return 0
-    from .bench.quality import quality
+    from .bench.quality import merge, quality
 
-    print(quality(args.suite, args.seeds, args.minutes, Path(args.out), Path(args.runs), args.presets, args.overrides))
+    if args.merge:
+        print(merge(args.suite, [Path(f) for f in args.merge], Path(args.out)))
+        return 0
+    print(quality(args.suite, args.seeds, args.minutes, Path(args.out), Path(args.runs), args.presets, args.overrides,
+                  args.baselines))
     return 0
 
 

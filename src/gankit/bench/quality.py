@@ -15,6 +15,7 @@ import torch
 
 from ..config import resolve
 from ..data import load_data, to_float
+from ..errors import GankitError
 from ..metrics.protocols import make_protocol
 from ..recipes import build_recipe
 from ..sampling import Pipeline
@@ -74,6 +75,8 @@ def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides
     cfg = resolve(preset, overrides + extra)
     start = time.perf_counter()
     result = Trainer(cfg, runs / f"{preset}-seed{seed}", progress=False, overwrite=True).fit()  # the bench's folder
+    if result.interrupted:  # Ctrl-C or SIGTERM stops the suite, not just this run
+        raise GankitError(f"interrupted during {preset} seed {seed}; the table keeps the runs that finished")
     last = json.loads(result.stats.read_text().splitlines()[-1])
     metrics = {k: v for k, v in (result.metrics or {}).items() if not isinstance(v, (list, dict)) or k == "card"}
     return {"preset": preset, "seed": seed, "steps": result.step, "train_s": last["wall_s"],
@@ -135,20 +138,38 @@ def table(rows: list[dict], columns: list[str], title: str, published: list[str]
     return "\n".join(lines) + "\n"
 
 
+def write_tables(suite: str, rows: list[dict], out: Path, seeds: int, minutes: float | None) -> str:
+    """The suite's Markdown table and JSON file from its rows (baselines first, then presets in suite order)."""
+    order = {name: i for i, name in enumerate(SUITES[suite])}
+    rows = sorted(rows, key=lambda r: (r["steps"] > 0, order.get(r["preset"], len(order)), r["seed"]))
+    text = table(rows, COLUMNS[suite], f"Quality suite '{suite}' ({machine()})", PUBLISHED.get(suite, ()),
+                 PUBLISHED_HEADING.get(suite, "Published, same protocol:"))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"quality-{suite}.md").write_text(text)
+    (out / f"quality-{suite}.json").write_text(json.dumps(
+        {"machine": machine(), "suite": suite, "seeds": seeds, "minutes": minutes, "runs": rows}, indent=2))
+    return text
+
+
 def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path, presets: list[str] | None = None,
-            overrides: list[str] = ()) -> str:
-    presets = presets or SUITES[suite]
-    rows, text = untrained_baselines(suite, list(overrides)), ""
-    for preset in presets:
+            overrides: list[str] = (), baselines: bool | None = None) -> str:
+    """Train and evaluate; the untrained baselines are measured with the whole suite (or when `baselines`)."""
+    rows = untrained_baselines(suite, list(overrides)) if (presets is None if baselines is None else baselines) else []
+    text = ""
+    for preset in presets or SUITES[suite]:
         for seed in range(seeds):
             row = run_one(preset, seed, minutes, runs, list(overrides))
             rows.append(row)
             print(json.dumps({k: row.get(k) for k in ["preset", "seed", "steps", "train_s", *COLUMNS[suite]]}), flush=True)
             # rewritten after every run, so that an interrupted suite keeps what it measured
-            text = table(rows, COLUMNS[suite], f"Quality suite '{suite}' ({machine()})", PUBLISHED.get(suite, ()),
-                         PUBLISHED_HEADING.get(suite, "Published, same protocol:"))
-            out.mkdir(parents=True, exist_ok=True)
-            (out / f"quality-{suite}.md").write_text(text)
-            (out / f"quality-{suite}.json").write_text(json.dumps(
-                {"machine": machine(), "suite": suite, "seeds": seeds, "minutes": minutes, "runs": rows}, indent=2))
+            text = write_tables(suite, rows, out, seeds, minutes)
     return text
+
+
+def merge(suite: str, files: list[Path], out: Path) -> str:
+    """One table from the JSON files of several `bench quality` runs of a suite (e.g. presets run side by side)."""
+    loaded = [json.loads(Path(f).read_text()) for f in files]
+    if any(d.get("suite") != suite for d in loaded):
+        raise GankitError(f"--merge: every file must hold suite '{suite}' results")
+    return write_tables(suite, [row for d in loaded for row in d["runs"]], out, max(d["seeds"] for d in loaded),
+                        loaded[0].get("minutes"))
