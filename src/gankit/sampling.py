@@ -125,9 +125,10 @@ class Pipeline:
             yield self.display(self.generate(batch, **options))
 
     def draw(self, n: int, seed: int = 0, labels: torch.Tensor | None = None, batch_size: int = 1000,
-             inputs: str = "eval", data=None) -> dict[str, torch.Tensor]:
-        """n results for display (see `batches`), held in memory (refused when they would not fit)."""
-        batches = self.batches(n, seed, labels, batch_size, inputs, data)
+             inputs: str = "eval", data=None, **options) -> dict[str, torch.Tensor]:
+        """n results for display (see `batches`; `options` go to the recipe's generate), held in memory (refused
+        when they would not fit)."""
+        batches = self.batches(n, seed, labels, batch_size, inputs, data, **options)
         first = next(batches)
         per_example = sum(v[0].numel() * v.element_size() for v in first.values())
         check_memory(n * per_example, f"{n} samples", "`gankit sample` streams many samples into an .npz file")

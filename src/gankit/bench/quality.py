@@ -28,13 +28,19 @@ SUITES = {
     "stacked": ["stacked-mnist", "stacked-mnist-bn", "stacked-mnist-pack"],
     "paired": ["mnist-inpaint", "mnist-inpaint-l1", "mnist-sr", "mnist-sr-l1", "sr-photos", "sr-photos-l1",
                "glyphs-kai", "glyphs-kai-l1"],
+    "oracle": ["oracle-mle", "oracle-seqgan", "oracle-gumbel"],
+    "poems": ["tang-mle", "tang-seqgan", "tang-gumbel"],
 }
 COLUMNS = {
     "mnist": ["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "label_accuracy"],
     "toy": ["modes", "high_quality_pct", "reverse_kl"],
     "stacked": ["modes", "kl_to_uniform"],
     "paired": ["psnr", "ssim", "l1", "font_accuracy", "ocr_accuracy", "hole_psnr", "hole_l1", "label_accuracy", "fid"],
+    "oracle": ["nll_oracle", "nll_test"],
+    "poems": ["bleu2", "self_bleu2", "well_formed", "nll_test"],
 }
+# text suites: each MLE run is also sampled at these temperatures (quality against diversity, Caccia et al. 2020)
+TEMPERATURES = {"oracle": (0.7, 0.85, 1.15), "poems": (0.7, 0.85, 1.15)}
 PUBLISHED = {
     "toy": ["VEEGAN Table 1, GAN: ring 1 mode, grid 3.3 modes",
             "VEEGAN Table 1, Unrolled GAN: ring 7.6 modes, grid 23.6 modes",
@@ -42,6 +48,9 @@ PUBLISHED = {
             "PacGAN Table 1, PacGAN4: ring 7.8 modes (95.9% high quality), grid 24.8 modes (93.6% high quality)"],
     "stacked": ["VEEGAN Table 2, DCGAN: 99 modes, KL 3.4",
                 "PacGAN Table 2, PacDCGAN: 1000 modes, KL 0.06-0.07"],
+    "oracle": ["SeqGAN Table 1 (its own oracle): NLL_oracle random 10.310, MLE 9.038, scheduled sampling 8.985, "
+               "SeqGAN 8.736 (our oracle differs: compare the gains over MLE)"],
+    "poems": ["SeqGAN Table 3 (Chinese quatrains, its own split): BLEU-2 MLE 0.6934, SeqGAN 0.7389, real data 0.746"],
     "paired": ["SRGAN Table 2, x4, PSNR/SSIM, Set5: bicubic 28.43/0.821, SRResNet 32.05/0.902, SRGAN 29.40/0.847; "
                "Set14: bicubic 25.99/0.749, SRResNet 28.49/0.818, SRGAN 26.02/0.740 (other photos, and digits: "
                "compare the ordering, not the values)"],
@@ -81,6 +90,24 @@ def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides
     metrics = {k: v for k, v in (result.metrics or {}).items() if not isinstance(v, (list, dict)) or k == "card"}
     return {"preset": preset, "seed": seed, "steps": result.step, "train_s": last["wall_s"],
             "total_s": round(time.perf_counter() - start, 1), **metrics}
+
+
+def at_temperatures(row: dict, runs: Path, temperatures: tuple[float, ...]) -> list[dict]:
+    """Rows of an MLE text run's final generator sampled at other temperatures, by the run's own protocol."""
+    from ..sampling import load_generator
+
+    pipeline = load_generator(runs / f"{row['preset']}-seed{row['seed']}")
+    cfg = pipeline.config
+    data = load_data(cfg.data)
+    protocol = make_protocol(cfg, data, pipeline.recipe)
+    out = []
+    for t in temperatures:
+        name = f"{row['preset']} at T={t}"
+        outputs = pipeline.draw(cfg.eval.n_final, seed=cfg.eval.seed, data=data, temperature=t)
+        metrics = protocol.final(outputs, cfg.eval.seed, name)
+        out.append({**row, "preset": name, **{k: v for k, v in metrics.items()
+                                               if not isinstance(v, (list, dict)) or k == "card"}})
+    return out
 
 
 class MeanImage(torch.nn.Module):
@@ -141,7 +168,8 @@ def table(rows: list[dict], columns: list[str], title: str, published: list[str]
 def write_tables(suite: str, rows: list[dict], out: Path, seeds: int, minutes: float | None) -> str:
     """The suite's Markdown table and JSON file from its rows (baselines first, then presets in suite order)."""
     order = {name: i for i, name in enumerate(SUITES[suite])}
-    rows = sorted(rows, key=lambda r: (r["steps"] > 0, order.get(r["preset"], len(order)), r["seed"]))
+    rows = sorted(rows, key=lambda r: (r["steps"] > 0, order.get(r["preset"].split(" at T=")[0], len(order)),
+                                       r["preset"], r["seed"]))
     text = table(rows, COLUMNS[suite], f"Quality suite '{suite}' ({machine()})", PUBLISHED.get(suite, ()),
                  PUBLISHED_HEADING.get(suite, "Published, same protocol:"))
     out.mkdir(parents=True, exist_ok=True)
@@ -160,6 +188,8 @@ def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path
         for seed in range(seeds):
             row = run_one(preset, seed, minutes, runs, list(overrides))
             rows.append(row)
+            if suite in TEMPERATURES and resolve(preset).textgan.mode == "mle":
+                rows += at_temperatures(row, runs, TEMPERATURES[suite])
             print(json.dumps({k: row.get(k) for k in ["preset", "seed", "steps", "train_s", *COLUMNS[suite]]}), flush=True)
             # rewritten after every run, so that an interrupted suite keeps what it measured
             text = write_tables(suite, rows, out, seeds, minutes)
