@@ -161,3 +161,6 @@ def test_a_poem_run_writes_text_samples_and_refuses_bad_prefixes(tmp_path, capsy
         assert message in err and err.count("\n") == 1, (argv, err)
     assert main(["sample", str(run_dir), "--n", "2", "--out", str(tmp_path / "x.png")]) == 2
     assert "give a .txt file" in capsys.readouterr().err
+    assert main(["eval", str(run_dir), "--n", "10", "--json"]) == 0  # by the run's own protocol, not image metrics
+    result = json.loads(capsys.readouterr().out)
+    assert {"bleu2", "self_bleu2", "well_formed", "nll_test"} <= set(result) and result["card"]["n_samples"] == 10

@@ -202,16 +202,3 @@ def translate(pipeline: Pipeline, images: torch.Tensor) -> torch.Tensor:
 def line_of(cells: torch.Tensor) -> torch.Tensor:
     """uint8 [N, C, H, W] -> one row uint8 [C, H, N*W]."""
     return torch.cat(list(cells), dim=2)
-
-
-def evaluate_translator(pipeline: Pipeline, n: int, seed: int, source: str) -> dict:
-    """The run's own protocol on n held-out inputs of its data's test split (`gankit eval` on a translator)."""
-    from .metrics.protocols import make_protocol
-
-    cfg = pipeline.config
-    data = pipeline.recipe.test_split()  # loaded once: the recipe keeps it for its evaluation inputs
-    protocol = make_protocol(cfg, data, pipeline.recipe)
-    if protocol is None:
-        raise GankitError(f"gankit has no evaluation protocol for data '{cfg.data.name}'")
-    outputs = pipeline.draw(protocol.n_final(n), seed=seed, data=data)
-    return protocol.final(outputs, seed, source)

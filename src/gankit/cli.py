@@ -74,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "  gankit sample runs/POEMS --n 20 --out poems.txt --temperature 0.8 --prefix 床前",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder, generator.safetensors or generator.json")
-    p.add_argument("--n", type=int, default=64, help="number of images (default 64)")
-    p.add_argument("--out", required=True, help=".png for a grid, .npz for arrays")
+    p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    p.add_argument("--out", required=True, help=".png for a grid, .npz for arrays, .txt for a text model's samples")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     p.add_argument("--label", type=int, help="conditional models: draw only this class (default: every class, "
                                              "one class per grid row)")
@@ -298,8 +298,9 @@ def cmd_sample(args) -> int:
     return 0
 
 
-def translator_of(target: str | Path):
-    """The Pipeline of a run folder or export whose recipe translates held-out inputs, else None."""
+def judged_by_its_protocol(target: str | Path):
+    """The Pipeline of a run folder or export measured by its own protocol (a translator, a text model), else
+    None."""
     from .checkpoint import EXPORT_META
     from .sampling import load_generator
 
@@ -308,7 +309,7 @@ def translator_of(target: str | Path):
     if not path.exists() or not is_export:
         return None
     pipeline = load_generator(path)
-    return pipeline if pipeline.recipe.translates else None
+    return pipeline if pipeline.judged_by_its_protocol else None
 
 
 def load_target(target: str | Path, n: int, seed: int):
@@ -350,11 +351,9 @@ def cmd_eval(args) -> int:
 
     if args.n < 1:
         raise GankitError(f"--n must be a positive number of samples, got {args.n}")
-    translator = translator_of(args.target)
-    if translator is not None:  # held-out pairs, measured by the run's own protocol (PSNR, SSIM, holes, ...)
-        from .apply import evaluate_translator
-
-        result = evaluate_translator(translator, args.n, args.seed, f"generator {args.target}")
+    pipeline = judged_by_its_protocol(args.target)
+    if pipeline is not None:  # held-out pairs or text, by the run's own protocol (PSNR, holes, BLEU, NLL, ...)
+        result = pipeline.evaluate(args.n, args.seed, f"generator {args.target}")
         print(json.dumps(result, allow_nan=False) if args.json else format_table(result))
         return 0
     images, source = load_target(args.target, args.n, args.seed)

@@ -97,14 +97,11 @@ def at_temperatures(row: dict, runs: Path, temperatures: tuple[float, ...]) -> l
     from ..sampling import load_generator
 
     pipeline = load_generator(runs / f"{row['preset']}-seed{row['seed']}")
-    cfg = pipeline.config
-    data = load_data(cfg.data)
-    protocol = make_protocol(cfg, data, pipeline.recipe)
+    eval_cfg = pipeline.config.eval
     out = []
     for t in temperatures:
         name = f"{row['preset']} at T={t}"
-        outputs = pipeline.draw(cfg.eval.n_final, seed=cfg.eval.seed, data=data, temperature=t)
-        metrics = protocol.final(outputs, cfg.eval.seed, name)
+        metrics = pipeline.evaluate(eval_cfg.n_final, eval_cfg.seed, name, temperature=t)
         out.append({**row, "preset": name, **{k: v for k, v in metrics.items()
                                                if not isinstance(v, (list, dict)) or k == "card"}})
     return out
