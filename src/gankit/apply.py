@@ -202,3 +202,16 @@ def translate(pipeline: Pipeline, images: torch.Tensor) -> torch.Tensor:
 def line_of(cells: torch.Tensor) -> torch.Tensor:
     """uint8 [N, C, H, W] -> one row uint8 [C, H, N*W]."""
     return torch.cat(list(cells), dim=2)
+
+
+def evaluate_own(pipeline: Pipeline, n: int, seed: int, source: str, **options) -> dict:
+    """The run's own protocol on n results from the test split of its data (`gankit eval` on a translator or a
+    text model); `options` go to the recipe's generate (a text model's temperature)."""
+    from .metrics.protocols import make_protocol
+
+    data = pipeline.recipe.test_split()  # loaded once: the recipe keeps it for its evaluation inputs
+    protocol = make_protocol(pipeline.config, data, pipeline.recipe)
+    if protocol is None:
+        raise GankitError(f"gankit has no evaluation protocol for data '{pipeline.config.data.name}'")
+    outputs = pipeline.draw(protocol.n_final(n), seed=seed, data=data, **options)
+    return protocol.final(outputs, seed, source)

@@ -353,7 +353,9 @@ def cmd_eval(args) -> int:
         raise GankitError(f"--n must be a positive number of samples, got {args.n}")
     pipeline = judged_by_its_protocol(args.target)
     if pipeline is not None:  # held-out pairs or text, by the run's own protocol (PSNR, holes, BLEU, NLL, ...)
-        result = pipeline.evaluate(args.n, args.seed, f"generator {args.target}")
+        from .apply import evaluate_own
+
+        result = evaluate_own(pipeline, args.n, args.seed, f"generator {args.target}")
         print(json.dumps(result, allow_nan=False) if args.json else format_table(result))
         return 0
     images, source = load_target(args.target, args.n, args.seed)

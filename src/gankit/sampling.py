@@ -150,18 +150,6 @@ class Pipeline:
         """Translators and text models are measured against their own held-out data, not by image metrics."""
         return self.recipe.translates or self.kind == "tokens"
 
-    def evaluate(self, n: int, seed: int, source: str, **options) -> dict:
-        """The run's own protocol on n results from the test split of its data (`gankit eval` on a translator
-        or a text model); `options` go to the recipe's generate (a text model's temperature)."""
-        from .metrics.protocols import make_protocol
-
-        data = self.recipe.test_split()  # loaded once: the recipe keeps it for its evaluation inputs
-        protocol = make_protocol(self.config, data, self.recipe)
-        if protocol is None:
-            raise GankitError(f"gankit has no evaluation protocol for data '{self.config.data.name}'")
-        outputs = self.draw(protocol.n_final(n), seed=seed, data=data, **options)
-        return protocol.final(outputs, seed, source)
-
 
 def fields_meta(fields: Mapping[str, Field]) -> dict:
     return {k: {"kind": f.kind, "shape": list(f.shape)} for k, f in fields.items()}

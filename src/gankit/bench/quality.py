@@ -94,6 +94,7 @@ def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides
 
 def at_temperatures(row: dict, runs: Path, temperatures: tuple[float, ...]) -> list[dict]:
     """Rows of an MLE text run's final generator sampled at other temperatures, by the run's own protocol."""
+    from ..apply import evaluate_own
     from ..sampling import load_generator
 
     pipeline = load_generator(runs / f"{row['preset']}-seed{row['seed']}")
@@ -101,7 +102,7 @@ def at_temperatures(row: dict, runs: Path, temperatures: tuple[float, ...]) -> l
     out = []
     for t in temperatures:
         name = f"{row['preset']} at T={t}"
-        metrics = pipeline.evaluate(eval_cfg.n_final, eval_cfg.seed, name, temperature=t)
+        metrics = evaluate_own(pipeline, eval_cfg.n_final, eval_cfg.seed, name, temperature=t)
         out.append({**row, "preset": name, **{k: v for k, v in metrics.items()
                                                if not isinstance(v, (list, dict)) or k == "card"}})
     return out

@@ -24,6 +24,7 @@ import torch
 from ..config import DataConfig
 from ..errors import GankitError
 from ..registry import DATASETS
+from ..nets.text import ORACLE, oracle
 from .base import ArrayData
 
 PAD, EOS = 0, 1
@@ -116,14 +117,8 @@ def load_tang_poems(cfg: DataConfig) -> ArrayData:
 
 # ---------------------------------------------------------------- SeqGAN's oracle
 
-ORACLE = {"vocab": 5000, "length": 20, "embed": 32, "hidden": 32, "seed": 0, "train": 10000, "test": 5000,
-          "chunk": 1000}
-
-
 def oracle_chunk(index: int) -> torch.Tensor:
     """Chunk `index` of the oracle's samples [1000, 20]: the train split is chunks 0-9, the test split 10-14."""
-    from ..nets.text import oracle
-
     generator = torch.Generator().manual_seed(ORACLE["seed"] + 1 + index)
     with torch.no_grad():
         return oracle().sample(torch.rand(ORACLE["chunk"], ORACLE["length"], generator=generator))

@@ -19,6 +19,9 @@ from ..registry import Registry
 TEXT_GENERATORS: Registry = Registry("text generator")
 TEXT_CRITICS: Registry = Registry("text discriminator")
 PAD = 0
+# SeqGAN's synthetic benchmark: the oracle's sizes and seed, and how many sequences the package ships
+ORACLE = {"vocab": 5000, "length": 20, "embed": 32, "hidden": 32, "seed": 0, "train": 10000, "test": 5000,
+          "chunk": 1000}
 
 
 def categorical(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
@@ -163,8 +166,6 @@ TEXT_CRITICS.register("cnn", "SeqGAN's CNN discriminator: 1-20-token filters, ma
 def oracle() -> LSTMGenerator:
     """SeqGAN's synthetic data source: an LSTM with embedding and hidden 32 over 5,000 tokens, every weight drawn
     from N(0, 1) with seed 0 (as SeqGAN's target LSTM), frozen."""
-    from ..data.text import ORACLE
-
     torch_state = torch.random.get_rng_state()
     try:
         torch.manual_seed(ORACLE["seed"])
