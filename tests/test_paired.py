@@ -414,3 +414,16 @@ def test_ocr_reads_real_glyphs_and_not_blank_pages():
     blank = torch.full((3, 1, 64, 64), 255, dtype=torch.uint8)
     assert ocr.accuracy(blank, chars[:3]) == 0.0
     assert ocr.accuracy(held_out.arrays["b"][:4].flip(-1), chars[:4]) < 1  # mirrored characters are misread
+
+
+def test_bench_merge_refuses_missing_or_foreign_files(tmp_path, capsys):
+    from gankit.cli import main
+
+    (tmp_path / "bad.json").write_text("{not json")
+    (tmp_path / "toy.json").write_text(json.dumps({"suite": "toy", "seeds": 1, "runs": []}))
+    for name, message in (("none.json", "cannot read"), ("bad.json", "cannot read"), ("toy.json", "suite 'paired'")):
+        assert main(["bench", "quality", "--suite", "paired", "--merge", str(tmp_path / name), "--out",
+                     str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()

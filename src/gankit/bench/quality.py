@@ -196,8 +196,13 @@ def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path
 
 def merge(suite: str, files: list[Path], out: Path) -> str:
     """One table from the JSON files of several `bench quality` runs of a suite (e.g. presets run side by side)."""
-    loaded = [json.loads(Path(f).read_text()) for f in files]
-    if any(d.get("suite") != suite for d in loaded):
+    loaded = []
+    for f in files:
+        try:
+            loaded.append(json.loads(Path(f).read_text()))
+        except (OSError, ValueError) as err:
+            raise GankitError(f"--merge: cannot read {f}: {err.__class__.__name__}") from None
+    if any(not isinstance(d, dict) or d.get("suite") != suite or not isinstance(d.get("runs"), list) for d in loaded):
         raise GankitError(f"--merge: every file must hold suite '{suite}' results")
     return write_tables(suite, [row for d in loaded for row in d["runs"]], out, max(d["seeds"] for d in loaded),
                         loaded[0].get("minutes"))
