@@ -152,6 +152,10 @@ def test_a_poem_run_writes_text_samples_and_refuses_bad_prefixes(tmp_path, capsy
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 5 and all(line.startswith("床前") for line in lines)
     capsys.readouterr()
+    assert main(["sample", str(run_dir), "--n", "2", "--out", str(out)]) == 2  # never replaced silently
+    assert "already exists" in capsys.readouterr().err and len(out.read_text(encoding="utf-8").splitlines()) == 5
+    assert main(["sample", str(run_dir), "--n", "2", "--out", str(out), "--overwrite"]) == 0
+    capsys.readouterr()
     for argv, message in ((["--prefix", "床前abc"], "3 character(s) outside the model's vocabulary"),
                           (["--prefix", "床" * 33], "the model writes 32 at most"),
                           (["--temperature", "0"], "--temperature must be between 0.01 and 100"),

@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, help="text models: sampling temperature, lower = safer and less "
                                                      "varied (default: the run's textgan.temperature)")
     p.add_argument("--prefix", default="", help="text models: every sample starts with this text")
+    p.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
 
     p = sub.add_parser("upscale", help="upscale your own picture with a super-resolution run (mnist-sr, ...)",
                        description="Upscale an image of any size with a trained super-resolution model: the "
@@ -286,6 +287,8 @@ def check_writable(folder: Path) -> None:
 def cmd_sample(args) -> int:
     from .sampling import load_generator, save_samples, save_text_samples
 
+    if Path(args.out).is_file() and not args.overwrite:  # checked before any work
+        raise GankitError(f"{args.out} already exists: choose another --out, or replace it with --overwrite")
     pipeline = load_generator(args.source)
     if pipeline.kind == "tokens" and args.label is None:
         out = save_text_samples(pipeline, args.n, Path(args.out), args.seed, args.temperature, args.prefix)
