@@ -1,9 +1,11 @@
 """The quality-against-diversity picture of the text suites, from `gankit bench quality --suite poems|oracle`.
 
 usage: python scripts/text_curve.py benchmarks/results/quality-poems.json --out docs/poems-curve.png
+       (likewise quality-oracle.json and quality-names.json)
 
 MLE at each temperature is a point of one curve (mean over seeds); each GAN is a point. Poems: BLEU-2 (up is
-better) against self-BLEU-2 (left is more diverse); oracle: NLL_oracle against NLL_test (down-left is better).
+better) against self-BLEU-2 (left is more diverse); oracle: NLL_oracle against NLL_test (down-left is better);
+names: the share of real names against the share of distinct ones (up-right is better).
 """
 import argparse
 import json
@@ -17,7 +19,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 AXES = {"poems": ("self_bleu2", "bleu2", "self-BLEU-2 (lower = more diverse)", "BLEU-2 (higher = closer to real poems)"),
-        "oracle": ("nll_test", "nll_oracle", "NLL_test (lower = covers more)", "NLL_oracle (lower = better samples)")}
+        "oracle": ("nll_test", "nll_oracle", "NLL_test (lower = covers more)", "NLL_oracle (lower = better samples)"),
+        "names": ("distinct", "real", "distinct samples (higher = more diverse)", "real names (higher = better)")}
 
 
 def main() -> None:

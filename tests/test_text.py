@@ -168,3 +168,79 @@ def test_a_poem_run_writes_text_samples_and_refuses_bad_prefixes(tmp_path, capsy
     assert main(["eval", str(run_dir), "--n", "10", "--json"]) == 0  # by the run's own protocol, not image metrics
     result = json.loads(capsys.readouterr().out)
     assert {"bleu2", "self_bleu2", "well_formed", "nll_test"} <= set(result) and result["card"]["n_samples"] == 10
+
+
+def test_names_are_census_first_names_split_with_a_shared_alphabet():
+    train, test = (load_data(DataConfig(name="names", split=s)) for s in ("train", "test"))
+    vocab = Vocabulary.of(train.info)
+    assert len(train) + len(test) == 5163 and len(test) == 516 and len(vocab) == 28  # <pad>, <eos>, a-z
+    train_names = {vocab.decode(row) for row in train.arrays["tokens"]}
+    test_names = {vocab.decode(row) for row in test.arrays["tokens"]}
+    assert not train_names & test_names and {"james", "mary"} <= train_names | test_names
+    assert (train.arrays["tokens"] == EOS).sum(1).eq(1).all()  # every name ends once, then padding
+
+
+def test_names_without_the_package_say_how_to_install_it(monkeypatch):
+    from gankit.data import text as text_data
+
+    real_files = text_data.resources.files
+
+    def files(package):
+        if package == "names":
+            raise ModuleNotFoundError("No module named 'names'")
+        return real_files(package)
+
+    text_data.census_names.cache_clear()
+    with monkeypatch.context() as patch:
+        patch.setattr(text_data.resources, "files", files)
+        with pytest.raises(GankitError, match=r"pip install 'gankit\[names\]'"):
+            load_data(DataConfig(name="names"))
+    text_data.census_names.cache_clear()
+    assert len(text_data.census_names()) == 5163  # with the package back
+
+
+def test_name_scores_count_real_held_out_novel_and_distinct():
+    scores = text.name_scores(["anna", "anna", "zed", "xqzt"], train={"anna", "bob"}, test={"zed"})
+    assert scores == {"real": 0.75, "new_real": 0.25, "novel": 0.5, "distinct": 0.75}
+
+
+def test_adversarial_steps_use_their_own_optimizer(tmp_path):
+    """Pretraining moves G at optim.G's rate, the adversarial steps at optim.G_adv's (RelGAN: 1e-2 vs 1e-4)."""
+    def g_after(steps, extra):
+        trainer = run(tmp_path / f"r{steps}-{len(extra)}", "oracle-gumbel", steps,
+                      extra=["textgan.pretrain_steps=2", "optim.G_adv.lr=0", *extra])
+        return torch.cat([p.flatten() for p in trainer.recipe.nets["G"].parameters()])
+
+    pretrained = g_after(2, [])
+    assert torch.equal(g_after(4, []), pretrained)  # G_adv at rate 0: the adversarial steps leave G alone
+    assert not torch.equal(g_after(2, ["optim.G.lr=0.5"]), pretrained)  # while optim.G drives pretraining
+
+
+def test_seqgan_rewards_read_d_without_dropout():
+    data = load_data(DataConfig(name="oracle", limit=64))
+    recipe = build_recipe(resolve("oracle-seqgan", TINY_TEXT + ["textgan.rollouts=2", "cnn.dropout=0.9"]), data)
+    samples = data.arrays["tokens"][:4]
+
+    def rewards(seed):
+        from gankit.recipes.base import StepContext
+        return recipe.rewards(samples, StepContext(torch.Generator().manual_seed(seed), torch.device("cpu")))
+
+    assert torch.equal(rewards(0)[:, -1], rewards(1)[:, -1])  # the last reward is D's on the sample itself
+    assert recipe.nets["D"].training  # and D trains with dropout again afterwards
+
+
+def test_the_curve_script_draws_mle_temperatures_and_gan_points(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rows = [{"preset": name, "seed": seed, "real": 0.5 + 0.1 * i, "distinct": 0.9 - 0.1 * i}
+            for i, name in enumerate(["names-mle at T=0.7", "names-mle", "names-seqgan"]) for seed in (0, 1)]
+    results = tmp_path / "quality-names.json"
+    results.write_text(json.dumps({"suite": "names", "runs": rows}))
+    script = Path(__file__).resolve().parents[1] / "scripts" / "text_curve.py"
+    done = subprocess.run([sys.executable, str(script), str(results), "--out", str(tmp_path / "c.png")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    from PIL import Image
+    assert Image.open(tmp_path / "c.png").size[0] > 300

@@ -30,6 +30,7 @@ SUITES = {
                "glyphs-kai", "glyphs-kai-l1"],
     "oracle": ["oracle-mle", "oracle-seqgan", "oracle-gumbel"],
     "poems": ["tang-mle", "tang-seqgan", "tang-gumbel"],
+    "names": ["names-mle", "names-seqgan", "names-gumbel"],
 }
 COLUMNS = {
     "mnist": ["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "label_accuracy"],
@@ -38,9 +39,10 @@ COLUMNS = {
     "paired": ["psnr", "ssim", "l1", "font_accuracy", "ocr_accuracy", "hole_psnr", "hole_l1", "label_accuracy", "fid"],
     "oracle": ["nll_oracle", "nll_test"],
     "poems": ["bleu2", "self_bleu2", "well_formed", "nll_test"],
+    "names": ["real", "new_real", "novel", "distinct", "nll_test"],
 }
 # text suites: each MLE run is also sampled at these temperatures (quality against diversity, Caccia et al. 2020)
-TEMPERATURES = {"oracle": (0.7, 0.85, 1.15), "poems": (0.7, 0.85, 1.15)}
+TEMPERATURES = {"oracle": (0.7, 0.85, 1.15), "poems": (0.7, 0.85, 1.15), "names": (0.7, 0.85, 1.15)}
 PUBLISHED = {
     "toy": ["VEEGAN Table 1, GAN: ring 1 mode, grid 3.3 modes",
             "VEEGAN Table 1, Unrolled GAN: ring 7.6 modes, grid 23.6 modes",

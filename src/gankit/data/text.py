@@ -7,6 +7,8 @@ Ids after the end are PAD (0).
 tang-poems  14,093 distinct quatrains of the Complete Tang Poems (五言/七言绝句), bundled; one character a
             token, the punctuation ，。 included, then <eos>. `data.script=simplified` reads the copy converted by OpenCC.
             A fixed 10% of the poems is the test split.
+names       5,163 distinct US first names (the 1990 Census lists inside the `names` package, MIT licence:
+            `pip install 'gankit[names]'`), lower case, a letter a token, then <eos>; 10% held out.
 oracle      SeqGAN's synthetic benchmark: sequences of 20 tokens out of 5,000 sampled from a randomly
             initialised LSTM (embedding and hidden 32, weights N(0, 1), seed 0): 10,000 train, 5,000 test.
             The samples ship as assets/oracle.npz (scripts/make_oracle.py), so that every machine and torch
@@ -29,7 +31,7 @@ from .base import ArrayData
 
 PAD, EOS = 0, 1
 SPECIALS = ("<pad>", "<eos>")
-POEM_HELD_OUT = 0.1
+HELD_OUT = 0.1
 SPLIT_SEED = 0
 
 
@@ -94,25 +96,54 @@ def bundled_poems(script: str = "traditional") -> list[str]:
         return list(dict.fromkeys(line for line in f.read().split("\n") if line))
 
 
-def held_out_poems(n: int) -> np.ndarray:
-    """bool [n]: the fixed 10% of poems kept for testing."""
-    mask = np.zeros(n, dtype=bool)
-    mask[np.random.default_rng(SPLIT_SEED).permutation(n)[:int(round(n * POEM_HELD_OUT))]] = True
-    return mask
-
-
 @DATASETS.register("tang-poems", "14,093 Tang quatrains (五言/七言绝句), a character a token; 10% held out "
                                  "(data.script=traditional or simplified)")
 def load_tang_poems(cfg: DataConfig) -> ArrayData:
-    if cfg.split not in ("train", "test"):
-        raise GankitError(f"tang-poems has splits train and test, not '{cfg.split}'")
     poems = bundled_poems(cfg.script)
-    # the vocabulary comes from every poem, so that the train and test splits (and every run) share it
-    vocab = Vocabulary([*SPECIALS, *sorted(set("".join(poems)))])
-    test = held_out_poems(len(poems))
-    chosen = [p for p, t in zip(poems, test) if t == (cfg.split == "test")]
-    length = max(len(p) for p in poems) + 1  # 32 characters of a 七言 quatrain, then <eos>
-    return text_data([vocab.encode(p) for p in chosen], vocab, "tang-poems", "poems", cfg, length)
+    return split_text(poems, Vocabulary([*SPECIALS, *sorted(set("".join(poems)))]), "tang-poems", "poems", cfg)
+
+
+def held_out_share(n: int) -> np.ndarray:
+    """bool [n]: a fixed 10% of n examples, kept for testing."""
+    mask = np.zeros(n, dtype=bool)
+    mask[np.random.default_rng(SPLIT_SEED).permutation(n)[:int(round(n * HELD_OUT))]] = True
+    return mask
+
+
+def split_text(items: list[str], vocab: "Vocabulary", name: str, protocol: str, cfg: DataConfig) -> ArrayData:
+    """The train or test split (a fixed 10%) of texts, one character a token, over a vocabulary of all of them
+    (so that both splits, and every run, share it)."""
+    if cfg.split not in ("train", "test"):
+        raise GankitError(f"{name} has splits train and test, not '{cfg.split}'")
+    test = held_out_share(len(items))
+    chosen = [p for p, t in zip(items, test) if t == (cfg.split == "test")]
+    length = max(len(p) for p in items) + 1  # the longest text, then <eos>
+    return text_data([vocab.encode(p) for p in chosen], vocab, name, protocol, cfg, length)
+
+
+# ---------------------------------------------------------------- first names
+
+@functools.lru_cache(maxsize=1)
+def census_names() -> list[str]:
+    """The distinct first names of the US Census 1990 lists shipped in the `names` package, lower case, sorted."""
+    try:
+        folder = resources.files("names")
+    except ModuleNotFoundError:
+        raise GankitError("the names dataset reads the `names` package: pip install 'gankit[names]'") from None
+    found = set()
+    for list_name in ("dist.male.first", "dist.female.first"):
+        for line in (folder / list_name).read_text(encoding="ascii").splitlines():
+            if line.strip():
+                found.add(line.split()[0].lower())
+    return sorted(found)
+
+
+@DATASETS.register("names", "5,163 US first names (1990 Census, from the `names` package), a letter a token; "
+                            "10% held out")
+def load_names(cfg: DataConfig) -> ArrayData:
+    names = census_names()
+    vocab = Vocabulary([*SPECIALS, *sorted(set("".join(names)))])
+    return split_text(names, vocab, "names", "names", cfg)
 
 
 # ---------------------------------------------------------------- SeqGAN's oracle

@@ -9,6 +9,7 @@ paired-psnr    translators and super-resolution: PSNR and SSIM against held-out 
 inpaint        inpainting: PSNR and L1 inside the holes, the classifier's label accuracy and FID of completed digits
 oracle-nll     SeqGAN's synthetic text: the oracle's NLL of samples (NLL_oracle), G's NLL of held-out sequences
 poems          Tang quatrains: BLEU-2 against held-out poems, self-BLEU-2, the share of well-formed quatrains, NLL_test
+names          first names: the share of samples that are real census names, real but held out, novel, distinct
 """
 from __future__ import annotations
 
@@ -207,6 +208,32 @@ class PoemProtocol(Protocol):
                 "nll_test": text.per_token_nll(outputs["held_out_nll"], outputs["held_out_count"]), "card": card}
 
 
+class NamesProtocol(Protocol):
+    """Generated first names: the share that are real census names, real but held out, new to the training
+    list, and distinct; and G's NLL of held-out names."""
+
+    key = "real"
+    lower_is_better = False
+
+    def __init__(self, vocab, train: list[str], test: list[str]):
+        self.vocab, self.train, self.test = vocab, set(train), set(test)
+
+    def scores(self, outputs) -> dict[str, float]:
+        return text.name_scores([self.vocab.decode(row) for row in outputs["tokens"]], self.train, self.test)
+
+    def cheap(self, outputs, seed):
+        return {"real": self.scores(outputs)["real"]}
+
+    def final(self, outputs, seed, source):
+        card = {"protocol": "real: share of samples that are census first names; new_real: share that are held-out "
+                            "names (never trained on); novel: share not in the training names; distinct: share of "
+                            "different samples; nll_test: G's NLL per token of held-out names",
+                "train_names": len(self.train), "held_out_names": len(self.test),
+                "n_samples": len(outputs["tokens"]), "seed": seed, "source": source}
+        return {**self.scores(outputs),
+                "nll_test": text.per_token_nll(outputs["held_out_nll"], outputs["held_out_count"]), "card": card}
+
+
 @PROTOCOLS.register("image-fid", "images against a reference set: FID, KID, IS, precision/recall, density/coverage")
 def image_fid(cfg: Config, data) -> Protocol | None:
     target = eval_setup(cfg)
@@ -248,6 +275,17 @@ def poems(cfg: Config, data) -> Protocol:
     held_out = load_data(replace(cfg.data, split="test", limit=0))
     vocab = Vocabulary.of(held_out.info)
     return PoemProtocol(vocab, [vocab.decode(row) for row in held_out.arrays["tokens"]])
+
+
+@PROTOCOLS.register("names", "first names: share real, real but held out, novel, distinct; NLL_test")
+def names(cfg: Config, data) -> Protocol:
+    from ..data import load_data
+    from ..data.text import Vocabulary
+
+    splits = {split: load_data(replace(cfg.data, split=split, limit=0)) for split in ("train", "test")}
+    vocab = Vocabulary.of(splits["test"].info)
+    texts = {split: [vocab.decode(row) for row in d.arrays["tokens"]] for split, d in splits.items()}
+    return NamesProtocol(vocab, texts["train"], texts["test"])
 
 
 def make_protocol(cfg: Config, data, recipe) -> Protocol | None:

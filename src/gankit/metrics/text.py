@@ -1,5 +1,5 @@
 """Text metrics: the oracle's likelihood (SeqGAN's synthetic benchmark), BLEU and self-BLEU (nltk's), held-out
-likelihood, and the form of Tang quatrains.
+likelihood, the form of Tang quatrains, and how many generated first names are real ones.
 
 NLL values are per token, in nats. BLEU-n is the mean over generated sequences of nltk's sentence BLEU against
 all references at once (the Texygen/SeqGAN protocol), uniform weights over 1..n-grams, smoothing method 1;
@@ -53,3 +53,14 @@ def self_bleu(samples: list[list[str]], n: int = 2) -> float:
 def well_formed(poems: list[str]) -> float:
     """The share of texts that are quatrains: four lines of five (or seven) characters, as A，B。C，D。"""
     return float(np.mean([QUATRAIN.fullmatch(p) is not None for p in poems])) if poems else 0.0
+
+
+def name_scores(samples: list[str], train: set[str], test: set[str]) -> dict[str, float]:
+    """Generated names against the census lists: `real` = share that are census names (seen in training or not),
+    `new_real` = share that are held-out names (real, and never trained on), `novel` = share not in the training
+    list, `distinct` = share of different names among the samples."""
+    n = max(len(samples), 1)
+    return {"real": sum(s in train or s in test for s in samples) / n,
+            "new_real": sum(s in test for s in samples) / n,
+            "novel": sum(s not in train for s in samples) / n,
+            "distinct": len(set(samples)) / n}

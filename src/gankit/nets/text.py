@@ -57,9 +57,15 @@ class LSTMGenerator(nn.Module):
         hidden, _ = self.lstm(self.embed(inputs))
         return self.out(hidden)
 
+    def log_likelihoods(self, tokens: torch.Tensor) -> torch.Tensor:
+        """log p(token | the tokens before it) [N, L], teacher-forced."""
+        logits = self(tokens)
+        # on rows of [N * L, V]: cross_entropy over dim 1 of [N, V, L] is 4x slower on the CPU (strided softmax)
+        return -F.cross_entropy(logits.flatten(0, 1), tokens.flatten(), reduction="none").view_as(tokens)
+
     def nll(self, tokens: torch.Tensor, eos: int | None) -> torch.Tensor:
         """Negative log-likelihood per sequence, summed over its tokens up to its end [N], and the token count [N]."""
-        logp = -F.cross_entropy(self(tokens).transpose(1, 2), tokens, reduction="none")  # [N, L]
+        logp = self.log_likelihoods(tokens)
         mask = token_mask(tokens, eos)
         return -(logp * mask).sum(1), mask.sum(1)
 
@@ -85,7 +91,7 @@ class LSTMGenerator(nn.Module):
         if eos is not None and prefix.shape[1]:
             done = (prefix == eos).any(1)
         for t in range(prefix.shape[1], length):
-            token = categorical(logits / temperature, u[:, t])
+            token = categorical(logits / temperature if temperature != 1 else logits, u[:, t])
             token = torch.where(done, torch.full_like(token, PAD), token)
             if eos is not None:
                 done = done | (token == eos)
@@ -96,7 +102,7 @@ class LSTMGenerator(nn.Module):
     def gumbel_sample(self, noise: torch.Tensor, beta: float):
         """Straight-through Gumbel-softmax sequences (RelGAN): hard ids [N, L] and soft one-hots [N, L, V], where
         the soft one is softmax(beta * (logits + g)) with Gumbel noise g made from `noise` (uniform [N, L, V])."""
-        gumbel = -torch.log(-torch.log(noise.clamp(1e-10, 1 - 1e-7)))
+        gumbel = noise.clamp(1e-10, 1 - 1e-7).log_().neg_().log_().neg_()  # in place: 6.4M floats at a time
         logits, state = self.run_prefix(torch.zeros(len(noise), 0, dtype=torch.long, device=noise.device))
         hard, soft = [], []
         for t in range(noise.shape[1]):

@@ -59,7 +59,10 @@ def relativistic(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
                   options=TextGANOptions)
 class TextGANRecipe(Recipe):
     Options = TextGANOptions
-    OPTIMIZERS = {"G": OptimGroup(lr=1e-3, beta1=0.9), "D": OptimGroup(lr=1e-4, beta1=0.9)}
+    # G's maximum-likelihood steps and its adversarial ones have separate optimizers (rates and Adam moments), as
+    # RelGAN's pretraining (1e-2) and adversarial (1e-4) rates differ by 100x
+    OPTIMIZERS = {"G": OptimGroup(lr=1e-3, beta1=0.9), "G_adv": OptimGroup(lr=1e-4, beta1=0.9),
+                  "D": OptimGroup(lr=1e-4, beta1=0.9)}
     exported = ("G",)
     outputs = {"tokens": "tokens"}
     main_output = "tokens"
@@ -75,7 +78,7 @@ class TextGANRecipe(Recipe):
         field = data.fields.get("tokens")
         if field is None or field.kind != "tokens" or "vocab" not in data.info:
             raise GankitError(f"the textgan recipe needs token sequences with a vocabulary (datasets tang-poems, "
-                              f"oracle); '{data.name}' has fields {', '.join(data.fields)}")
+                              f"names, oracle); '{data.name}' has fields {', '.join(data.fields)}")
         if cfg.textgan.loss != "relativistic":
             LOSSES.get(cfg.textgan.loss)
 
@@ -92,11 +95,11 @@ class TextGANRecipe(Recipe):
         if o.mode == "seqgan":
             self.nets["rollout"] = copy.deepcopy(G)  # the delayed copy that completes sequences for rewards
         self.held_out = None
-        self.phases = {name: Phase(name, opt, (opt,)) for name, opt in
-                       (("mle", "G"), ("D", "D"), ("pg", "G"), ("gumbel", "G"))}
+        self.phases = {name: Phase(name, opt, (net,)) for name, opt, net in
+                       (("mle", "G", "G"), ("D", "D", "D"), ("pg", "G_adv", "G"), ("gumbel", "G_adv", "G"))}
 
     def optimizers(self) -> dict[str, OptimSpec]:
-        return {"G": self.group("G", ("G",)), "D": self.group("D", ("D",))}
+        return {"G": self.group("G", ("G",)), "G_adv": self.group("G_adv", ("G",)), "D": self.group("D", ("D",))}
 
     def schedule(self, step: int) -> list[Phase]:
         o, p = self.options, self.phases
@@ -116,9 +119,6 @@ class TextGANRecipe(Recipe):
         adversarial = max(1, self.cfg.train.steps - o.pretrain_steps)
         return o.beta_max ** (min(max(step - o.pretrain_steps, 0), adversarial) / adversarial)
 
-    def one_hot(self, tokens: torch.Tensor) -> torch.Tensor:
-        return F.one_hot(tokens, self.vocab_size).float()
-
     def fakes(self, ctx: StepContext, n: int) -> torch.Tensor:
         """n sequences from G, sampled at temperature 1 (what the policy gradient and D's negatives need)."""
         with torch.no_grad():
@@ -135,12 +135,16 @@ class TextGANRecipe(Recipe):
         o, n, length = self.options, len(samples), self.length
         rollout, D = self.nets["rollout"], self.nets["D"]
         out = torch.zeros(n, length, device=samples.device)
-        with torch.no_grad():
-            for t in range(1, length):
-                prefix = samples[:, :t].repeat(o.rollouts, 1)                        # [R * N, t]
-                done = rollout.sample(ctx.rand(len(prefix), length), prefix=prefix, eos=self.eos)
-                out[:, t - 1] = torch.sigmoid(D(done)).view(o.rollouts, n).mean(0)
-            out[:, -1] = torch.sigmoid(D(samples))
+        D.eval()  # rewards without dropout, as SeqGAN's
+        try:
+            with torch.no_grad():
+                for t in range(1, length):
+                    prefix = samples[:, :t].repeat(o.rollouts, 1)                        # [R * N, t]
+                    done = rollout.sample(ctx.rand(len(prefix), length), prefix=prefix, eos=self.eos)
+                    out[:, t - 1] = torch.sigmoid(D(done)).view(o.rollouts, n).mean(0)
+                out[:, -1] = torch.sigmoid(D(samples))
+        finally:
+            D.train()
         return out
 
     # ------------------------------------------------------------ phases
@@ -156,9 +160,10 @@ class TextGANRecipe(Recipe):
     def phase_D(self, phase: Phase, batch: Batch, ctx: StepContext) -> dict[str, torch.Tensor]:
         real = batch["tokens"]
         D = self.nets["D"]
-        if self.options.mode == "gumbel":  # D reads one-hots: real ones, and G's relaxed samples
-            _, soft = self.gumbel_samples(len(real), ctx, self.beta(ctx.step))
-            logits_real, logits_fake = D(self.one_hot(real)), D(soft.detach())
+        if self.options.mode == "gumbel":  # D reads G's relaxed samples (and real ids: the same as their one-hots)
+            with torch.no_grad():
+                _, soft = self.gumbel_samples(len(real), ctx, self.beta(ctx.step))
+            logits_real, logits_fake = D(real), D(soft)
         else:
             logits_real, logits_fake = D(real), D(self.fakes(ctx, len(real)))
         return {"loss": self.d_loss(logits_real.float(), logits_fake.float()),
@@ -168,7 +173,7 @@ class TextGANRecipe(Recipe):
         samples = self.fakes(ctx, len(batch["tokens"]))
         rewards = self.rewards(samples, ctx)
         G = self.nets["G"]
-        logp = -F.cross_entropy(G(samples).transpose(1, 2), samples, reduction="none")   # [N, L]
+        logp = G.log_likelihoods(samples)
         mask = token_mask(samples, self.eos)
         loss = -(logp * rewards * mask).sum() / mask.sum()
         if self.options.mle_weight:
@@ -180,8 +185,8 @@ class TextGANRecipe(Recipe):
         replaced by the PAD one-hot after each sequence's end (as real sequences are padded)."""
         hard, soft = self.nets["G"].gumbel_sample(ctx.rand(n, self.length, self.vocab_size), beta)
         mask = token_mask(hard, self.eos).unsqueeze(2)
-        pad = self.one_hot(torch.full_like(hard, PAD))
-        return hard, soft * mask + pad * (1 - mask)
+        pad = torch.tensor([PAD], device=hard.device)
+        return hard, (soft * mask).index_add(2, pad, 1 - mask)
 
     def phase_gumbel(self, phase: Phase, batch: Batch, ctx: StepContext) -> dict[str, torch.Tensor]:
         real = batch["tokens"]
@@ -189,7 +194,7 @@ class TextGANRecipe(Recipe):
         _, soft = self.gumbel_samples(len(real), ctx, self.beta(ctx.step))
         logits_fake = D(soft).float()
         if self.options.loss == "relativistic":
-            loss = relativistic(logits_fake, D(self.one_hot(real)).float())
+            loss = relativistic(logits_fake, D(real).float())
         else:
             loss = LOSSES.get(self.options.loss).g(logits_fake)
         if self.options.mle_weight:
