@@ -11,6 +11,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +35,31 @@ def shift(x: torch.Tensor, generator: torch.Generator, max_px: int = 2) -> torch
     return padded.gather(2, rows).gather(3, cols)
 
 
+def train(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, batch: int, max_lr: float,
+          augment: Callable[[torch.Tensor], torch.Tensor], generator: torch.Generator) -> torch.nn.Module:
+    """Adam with a one-cycle rate schedule on shuffled batches of augmented x, printing each epoch's loss."""
+    opt = torch.optim.Adam(net.parameters(), lr=max_lr / 2)
+    steps_per_epoch = len(x) // batch
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=epochs * steps_per_epoch)
+    start = time.time()
+    for epoch in range(epochs):
+        net.train()
+        order = torch.randperm(len(x), generator=generator)
+        total = 0.0
+        for i in range(steps_per_epoch):
+            index = order[i * batch:(i + 1) * batch]
+            _, logits = net(augment(x[index]))
+            loss = F.cross_entropy(logits, y[index])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item()
+        print(f"epoch {epoch + 1}/{epochs}  train loss {total / steps_per_epoch:.4f}  {time.time() - start:.0f} s",
+              flush=True)
+    return net
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ASSETS / "mnist_classifier.safetensors"))
@@ -49,26 +75,7 @@ def main() -> None:
     x_test = to_float(torch.from_numpy(arrays["x_test"]).unsqueeze(1))
     y_test = torch.from_numpy(arrays["y_test"]).long()
 
-    net = MNISTNet()
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    steps_per_epoch = len(x_train) // 128
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=args.epochs * steps_per_epoch)
-    start = time.time()
-    for epoch in range(args.epochs):
-        net.train()
-        order = torch.randperm(len(x_train), generator=generator)
-        total = 0.0
-        for i in range(steps_per_epoch):
-            index = order[i * 128:(i + 1) * 128]
-            _, logits = net(shift(x_train[index], generator))
-            loss = F.cross_entropy(logits, y_train[index])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item()
-        print(f"epoch {epoch + 1}/{args.epochs}  train loss {total / steps_per_epoch:.4f}  {time.time() - start:.0f} s",
-              flush=True)
+    net = train(MNISTNet(), x_train, y_train, args.epochs, 128, 2e-3, lambda x: shift(x, generator), generator)
     net.eval()
     with torch.no_grad():
         predictions = torch.cat([net(x)[1].argmax(1) for x in x_test.split(1000)])

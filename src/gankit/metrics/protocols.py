@@ -10,6 +10,9 @@ inpaint        inpainting: PSNR and L1 inside the holes, the classifier's label 
 oracle-nll     SeqGAN's synthetic text: the oracle's NLL of samples (NLL_oracle), G's NLL of held-out sequences
 poems          Tang quatrains: BLEU-2 against held-out poems, self-BLEU-2, the share of well-formed quatrains, NLL_test
 names          first names: the share of samples that are real census names, real but held out, novel, distinct
+cycle-digits   unpaired MNIST <-> 8x8 digits: the share of translations the target domain's classifier reads as
+               their label, each way; FID in the target domain's features
+cycle-glyphs   unpaired fonts: a -> b translations of held-out characters against their true glyphs (as paired-psnr)
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import torch
 
 from ..config import Config
 from ..registry import PROTOCOLS
-from . import modes, ocr, pixels, text
+from . import modes, ocr, pixels, scores, text
 from .evaluate import eval_setup, evaluate_images
 from .features import get_extractor
 from .font_net import font_class
@@ -159,6 +162,54 @@ class InpaintProtocol(Protocol):
                 "label_accuracy": scores.get("label_accuracy"), "fid": scores["fid"], "card": card}
 
 
+class CycleDigitsProtocol(Protocol):
+    """Unpaired digits (MNIST <-> 8x8 digits): does each translation keep its digit? The target domain's
+    classifier reads every translated held-out digit (the 8x8-digits one for a -> b, the MNIST one for b -> a);
+    and FID in the target domain's features."""
+
+    key = "label_accuracy"
+    lower_is_better = False
+
+    def accuracies(self, outputs) -> dict[str, float]:
+        a2b = get_extractor("digits8")(outputs["fake_b"])["logits"].argmax(1) == outputs["a_label"].numpy()
+        b2a = get_extractor("mnist")(outputs["fake_a"])["logits"].argmax(1) == outputs["b_label"].numpy()
+        return {"accuracy_a2b": float(a2b.mean()), "accuracy_b2a": float(b2a.mean()),
+                "label_accuracy": float((a2b.mean() + b2a.mean()) / 2)}
+
+    def cheap(self, outputs, seed):
+        return {"label_accuracy": self.accuracies(outputs)["label_accuracy"]}
+
+    def final(self, outputs, seed, source):
+        from ..data.unpaired import small_digits
+
+        digits8 = get_extractor("digits8")
+        fid_a2b = scores.fid(digits8(small_digits()[0])["features"], digits8(outputs["fake_b"])["features"])
+        fid_b2a = evaluate_images(outputs["fake_a"], "mnist-test", "mnist", seed, fid_only=True)["fid"]
+        card = {"protocol": "held-out digits translated each way: accuracy_a2b = share of MNIST test digits whose "
+                            "translation the bundled 8x8-digits classifier reads as their label; accuracy_b2a = "
+                            "share of held-out 8x8 digits whose translation the bundled MNIST classifier reads as "
+                            "theirs; label_accuracy = their mean; fid_a2b against all 1,797 8x8 digits in the "
+                            "8x8 classifier's features, fid_b2a against MNIST test in the MNIST classifier's",
+                "digits8_classifier_sha256": digits8.checksum, "mnist_classifier_sha256": get_extractor("mnist").checksum,
+                "n_samples": len(outputs["fake_b"]), "seed": seed, "source": source}
+        return {**self.accuracies(outputs), "fid_a2b": fid_a2b, "fid_b2a": fid_b2a, "card": card}
+
+
+class CycleGlyphsProtocol(PairedProtocol):
+    """Unpaired font transfer scored against the truth: the a -> b translations of held-out characters against
+    their true glyphs in font b, as the paired protocol scores a paired model (PSNR, SSIM, L1, font and OCR)."""
+
+    def as_paired(self, outputs) -> dict[str, torch.Tensor]:
+        out = {"fake": outputs["fake_b"], "target": outputs["b"]}
+        return {**out, "text": outputs["text"]} if "text" in outputs else out
+
+    def cheap(self, outputs, seed):
+        return super().cheap(self.as_paired(outputs), seed)
+
+    def final(self, outputs, seed, source):
+        return super().final(self.as_paired(outputs), seed, source)
+
+
 class OracleProtocol(Protocol):
     """Samples judged by the oracle that made the data (NLL_oracle: quality), and held-out oracle sequences
     judged by G (NLL_test: coverage)."""
@@ -260,6 +311,17 @@ def paired_psnr(cfg: Config, data) -> Protocol:
 @PROTOCOLS.register("inpaint", "inpainting: PSNR and L1 inside the holes, label accuracy and FID of completed digits")
 def inpaint(cfg: Config, data) -> Protocol:
     return InpaintProtocol()
+
+
+@PROTOCOLS.register("cycle-digits", "unpaired digits: label kept by each translation (target domain's classifier), FID")
+def cycle_digits(cfg: Config, data) -> Protocol:
+    return CycleDigitsProtocol()
+
+
+@PROTOCOLS.register("cycle-glyphs", "unpaired fonts against the true glyphs: PSNR, SSIM, L1, font and OCR accuracy")
+def cycle_glyphs(cfg: Config, data) -> Protocol:
+    target_font = data.info.get("fonts", (None, None))[1]
+    return CycleGlyphsProtocol(0, target_font if font_class(target_font or "") is not None else None)
 
 
 @PROTOCOLS.register("oracle-nll", "SeqGAN's synthetic text: NLL_oracle of samples and NLL_test of held-out sequences")

@@ -71,6 +71,7 @@ class UNetOptions:
     blocks: int = ranged(2, low=0, high=32)       # residual blocks at the bottleneck
     norm: str = ranged("batch", choices=TRANSLATOR_NORMS)
     dropout: float = ranged(0.0, low=0, below=1)  # dropout in the decoder's deepest levels (pix2pix: 0.5)
+    skips: bool = True  # false: no encoder-decoder skips, i.e. CycleGAN's ResNet generator (down, blocks, up)
 
 
 class UNet(nn.Module):
@@ -96,7 +97,7 @@ class UNet(nn.Module):
         for i in reversed(range(o.depth)):
             out = widths[i - 1] if i > 0 else spec.out_channels
             # level i takes the deeper level's output joined with its own encoder output (none at the bottom)
-            c_in = c if i == o.depth - 1 else 2 * c
+            c_in = c if i == o.depth - 1 or not o.skips else 2 * c
             layers: list[nn.Module] = [nn.ReLU(), nn.ConvTranspose2d(c_in, out, 4, 2, 1)]
             if i > 0:
                 layers.append(norm_layer(o.norm, out))
@@ -104,6 +105,7 @@ class UNet(nn.Module):
                     layers.append(nn.Dropout(o.dropout))
             self.up.append(nn.Sequential(*layers))
             c = out
+        self.skips = o.skips
         dcgan_init(self)  # pix2pix initialises as DCGAN does
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -113,7 +115,7 @@ class UNet(nn.Module):
             skips.append(x)
         x = self.middle(x)
         for i, level in enumerate(self.up):
-            if i > 0:
+            if i > 0 and self.skips:
                 x = torch.cat([x, skips[-1 - i]], 1)
             x = level(x)
         return torch.tanh(x)

@@ -1,7 +1,7 @@
 """Training recipes, chosen by name (config key `recipe`)."""
 import torch
 
-from . import gan, paired, textgan  # noqa: F401  (registers the recipes)
+from . import cyclegan, gan, paired, textgan  # noqa: F401  (registers the recipes)
 from ..config import Config
 from ..limits import check_memory, module_bytes
 from ..registry import RECIPES
