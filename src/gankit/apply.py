@@ -76,6 +76,14 @@ def pairing_of(pipeline: Pipeline) -> tuple[str, str]:
     return getattr(recipe, "source_key", ""), getattr(recipe, "target_key", "")
 
 
+def directions_of(pipeline: Pipeline) -> dict[str, tuple[str, str]]:
+    """The image translations a model makes: 'a2b' (and 'b2a') -> (its input field, its output field)."""
+    recipe = pipeline.recipe
+    if recipe.cfg.recipe == "cyclegan":
+        return {"a2b": ("a", "fake_b"), "b2a": ("b", "fake_a")}
+    return {"a2b": ("a", "fake")} if pairing_of(pipeline) == ("a", "b") else {}
+
+
 def tile_starts(size: int, tile: int, step: int) -> list[int]:
     """Offsets of tiles of `tile` px covering `size` px with stride `step`, the last one flush with the end."""
     starts = list(range(0, max(size - tile, 0) + 1, step))
@@ -154,8 +162,9 @@ def text_glyphs(pipeline: Pipeline, text: str) -> tuple[torch.Tensor, torch.Tens
     (bool [N]; blank cells)."""
     from .data.glyphs import BUNDLED_FONTS, bundled_glyphs, open_font, parse_fonts, render_font
 
-    if pairing_of(pipeline) != ("a", "b") or pipeline.config.data.name != "glyphs":
-        raise GankitError("--text needs a font-transfer model (data glyphs, e.g. the preset glyphs-kai)")
+    if "a2b" not in directions_of(pipeline) or pipeline.config.data.name not in ("glyphs", "glyph-styles"):
+        raise GankitError("--text needs a font-transfer model (data glyphs or glyph-styles, e.g. the presets "
+                          "glyphs-kai, cyclegan-glyphs)")
     text = text.strip()
     if not text:
         raise GankitError("--text is empty: give the characters to write, e.g. --text 永和九年")
@@ -183,19 +192,28 @@ def text_glyphs(pipeline: Pipeline, text: str) -> tuple[torch.Tensor, torch.Tens
     return torch.from_numpy(np.stack(cells)).unsqueeze(1), torch.tensor([c.isspace() for c in text])
 
 
+def direction_fields(pipeline: Pipeline, direction: str) -> tuple[str, str]:
+    """(input field, output field) of a translation direction; a one-line error naming what the model does."""
+    directions = directions_of(pipeline)
+    if not directions:
+        raise GankitError("this model does not translate images from one domain to another: it was trained on "
+                          f"{' + '.join(k for k in pairing_of(pipeline) if k) or 'noise'}")
+    if direction not in directions:
+        raise GankitError(f"--direction {direction}: this model translates {' and '.join(directions)} only")
+    return directions[direction]
+
+
 @torch.no_grad()
-def translate(pipeline: Pipeline, images: torch.Tensor) -> torch.Tensor:
-    """uint8 [N, C, S, S] source images (any side: resized to the model's) -> uint8 [N, C, S', S'] outputs."""
-    key = pairing_of(pipeline)[0]
-    if key != "a":
-        raise GankitError("this model does not translate a into b: it was trained on "
-                          f"{' + '.join(pairing_of(pipeline)) or 'noise'}")
-    side = pipeline.fields["a"].shape[-1]
+def translate(pipeline: Pipeline, images: torch.Tensor, direction: str = "a2b") -> torch.Tensor:
+    """uint8 [N, C, S, S] images of the direction's source domain (any side: resized to the model's) -> uint8
+    [N, C, S', S'] translations."""
+    key, output = direction_fields(pipeline, direction)
+    side = pipeline.fields[key].shape[-1]
     x = images
     if x.shape[-1] != side or x.shape[-2] != side:
         x = F.interpolate(x.float(), size=(side, side), mode="bilinear", antialias=True, align_corners=False)
         x = x.round().clamp(0, 255).to(torch.uint8)
-    outputs = [pipeline({"a": chunk})["fake"] for chunk in x.split(TILE_BATCH)]
+    outputs = [pipeline({key: chunk})[output] for chunk in x.split(TILE_BATCH)]
     return torch.cat(outputs)
 
 

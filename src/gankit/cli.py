@@ -106,15 +106,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the completed image (.png, .jpg, ...)")
     p.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
 
-    p = sub.add_parser("translate", help="write text or translate images with a font-transfer run (glyphs-kai, ...)",
-                       description="Font transfer: --text renders the characters in the run's source font and "
-                                   "writes them in the learned target font (OUT.png, and OUT-compare.png with the "
-                                   "source line above the output); images are translated one by one into a folder.",
+    p = sub.add_parser("translate", help="translate images with an image-to-image run (glyphs-kai, cyclegan-*), or "
+                                         "write text with a font-transfer run",
+                       description="Images are translated one by one into a folder, from domain a to b (or, with a "
+                                   "CycleGAN run, --direction b2a). Font transfer: --text renders the characters in "
+                                   "the run's source font and writes them in the learned target font (OUT.png, and "
+                                   "OUT-compare.png with the source line above the output).",
                        epilog="examples:\n  gankit translate runs/RUN --text 永和九年岁在癸丑 --out line.png\n"
-                              "  gankit translate runs/RUN a.png b.png --out translated/",
+                              "  gankit translate runs/RUN a.png b.png --out translated/\n"
+                              "  gankit translate runs/CYCLEGAN-RUN digit.png --direction b2a --out translated/",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder or generator export of a font-transfer model")
-    p.add_argument("images", nargs="*", metavar="IMAGE", help="source-font images to translate (instead of --text)")
+    p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder or generator export of a translation model")
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="images of the source domain (instead of --text)")
+    p.add_argument("--direction", choices=("a2b", "b2a"), default="a2b",
+                   help="a2b (default) or, for CycleGAN runs, b2a: which way to translate")
     p.add_argument("--text", help="characters to write in the target font")
     p.add_argument("--out", required=True, help="--text: the line's .png file; images: the folder for the results")
     p.add_argument("--overwrite", action="store_true", help="replace results that exist already")
@@ -403,7 +408,8 @@ def cmd_inpaint(args) -> int:
 def cmd_translate(args) -> int:
     import torch
 
-    from .apply import check_output, line_of, open_picture, save_picture_file, text_glyphs, translate
+    from .apply import (check_output, direction_fields, line_of, open_picture, save_picture_file, text_glyphs,
+                        translate)
     from .sampling import load_generator
 
     if bool(args.text) == bool(args.images):
@@ -424,8 +430,11 @@ def cmd_translate(args) -> int:
                               "give images with different names")
         targets = [check_output(t, sources, args.overwrite) for t in targets]
     pipeline = load_generator(args.source)
+    key = direction_fields(pipeline, args.direction)[0]
     start = time.perf_counter()
     if args.text is not None:
+        if args.direction != "a2b":
+            raise GankitError("--text writes in the target font (a2b); leave out --direction b2a")
         source, spaces = text_glyphs(pipeline, args.text)
         result = translate(pipeline, source)
         result[spaces] = 255  # a space stays blank paper
@@ -435,10 +444,9 @@ def cmd_translate(args) -> int:
         save_picture_file(torch.cat([line_of(source), gap, line_of(result)], 1), compare)
         print(f"wrote {len(source)} characters in {seconds:.2f} s: {line} (and {compare.name}: source above, output below)")
         return 0
-    channels = pipeline.fields["a"].shape[0] if "a" in pipeline.fields else 1
-    images = [open_picture(p, channels) for p in sources]  # every input is read before anything is written
+    images = [open_picture(p, pipeline.fields[key].shape[0]) for p in sources]  # all read before any is written
     for target, image in zip(targets, images):
-        save_picture_file(translate(pipeline, image[None])[0], target)
+        save_picture_file(translate(pipeline, image[None], args.direction)[0], target)
     print(f"translated {len(targets)} images in {time.perf_counter() - start:.2f} s into {out}")
     return 0
 

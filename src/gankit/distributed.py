@@ -50,6 +50,14 @@ class Dist:
         for grad, synced in zip(grads, _unflatten_dense_tensors(flat, grads)):
             grad.copy_(synced)
 
+    def gather(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Every process's slice joined along the first dimension, in rank order (the inverse of `shard`)."""
+        if not self.active:
+            return tensor
+        parts = [torch.empty_like(tensor) for _ in range(self.world)]
+        dist.all_gather(parts, tensor.contiguous())
+        return torch.cat(parts)
+
     def mean(self, tensor: torch.Tensor) -> torch.Tensor:
         if self.active:
             tensor = tensor.clone()

@@ -24,6 +24,11 @@ class Draws:
         """Draws of a fresh generator on the CPU (repeatable on any device), results on `device`."""
         return cls(torch.Generator().manual_seed(seed), torch.device(device))
 
+    def whole(self) -> "Draws":
+        """Draws of the whole global batch in every process (no slicing): draws.whole().rand(n * world) takes the
+        same random numbers as draws.rand(n), all of them."""
+        return Draws(self.generator, self.device)
+
     def _slice(self, full: torch.Tensor) -> torch.Tensor:
         return self.dist.shard(full).to(self.device)
 

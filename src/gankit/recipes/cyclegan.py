@@ -106,9 +106,12 @@ class CycleGANRecipe(Recipe):
         size = self.options.pool_size
         if size == 0:
             return images
+        # the pool sees the global batch, so that every process keeps the same pool and N processes train as one
+        images = ctx.dist.gather(images)
         pool, count = getattr(self, f"pool_{key}"), getattr(self, f"pool_{key}_count")
         out = images.clone()
-        u, slot = ctx.rand(len(images)), ctx.randint(0, size, len(images))
+        whole = ctx.whole()
+        u, slot = whole.rand(len(images)), whole.randint(0, size, len(images))
         for i in range(len(images)):  # a batch is a few dozen images: the loop is cheap and reads plainly
             if count < size:
                 pool[count] = images[i]
@@ -117,7 +120,7 @@ class CycleGANRecipe(Recipe):
                 j = int(slot[i])
                 out[i] = pool[j]
                 pool[j] = images[i]
-        return out
+        return ctx.dist.shard(out)
 
     # ------------------------------------------------------------ phases
 

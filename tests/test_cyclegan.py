@@ -1,0 +1,141 @@
+"""The cyclegan recipe (unpaired image-to-image): its data, the history pool, its losses, exact resume with the
+pools, and `gankit translate` both ways."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gankit.checkpoint import latest_checkpoint
+from gankit.config import DataConfig, resolve
+from gankit.data import load_data
+from gankit.data.unpaired import small_digits
+from gankit.draws import Draws
+from gankit.errors import GankitError
+from gankit.recipes import build_recipe
+from gankit.recipes.base import StepContext
+from gankit.trainer import Trainer
+
+from conftest import TINY
+
+SMALL = ["train.batch_size=8", "unet.width=4", "unet.depth=2", "unet.blocks=1", "patchgan.width=4", "patchgan.layers=2"]
+
+
+def test_digit_styles_meet_each_mnist_digit_with_a_random_8x8_digit():
+    train, test = (load_data(DataConfig(name="digit-styles", split=s)) for s in ("train", "test"))
+    assert len(train) == 60000 and len(train.b) == 1438 and len(test) == 10000 and len(test.b) == 359
+    assert train.fields["a"].shape == train.fields["b"].shape == (1, 28, 28)
+    images, labels = small_digits()
+    assert images.shape == (1797, 1, 28, 28) and images.max() == 255 and images[:, :, 0, 0].max() < 64  # ink is high
+    index = torch.arange(16)
+    first, again = (train.batch(index, Draws.seeded(3)) for _ in range(2))
+    assert torch.equal(first["b"], again["b"])  # drawn from the trainer's generator: repeatable
+    assert not torch.equal(first["b"], train.batch(index, Draws.seeded(4))["b"])
+    with pytest.raises(GankitError, match="needs the trainer's draws"):
+        train.batch(index)
+    aligned = test.batch(torch.tensor([0, 359, 360]))  # the test split cycles B beside A
+    assert torch.equal(aligned["b"][0], aligned["b"][1]) and torch.equal(aligned["b_label"][:2], test.b.arrays["b_label"][[0, 0]])
+
+
+def test_glyph_styles_train_on_different_characters_and_test_on_true_pairs():
+    paired = load_data(DataConfig(name="glyphs", split="test"))
+    test = load_data(DataConfig(name="glyph-styles", split="test"))
+    index = torch.arange(len(test))
+    batch = test.batch(index)
+    assert torch.equal(batch["b"], paired.batch(index)["b"]) and torch.equal(batch["a"], paired.batch(index)["a"])
+    train = load_data(DataConfig(name="glyph-styles"))
+    chosen = torch.arange(200)
+    drawn = train.batch(chosen, Draws.seeded(0))
+    true_b = load_data(DataConfig(name="glyphs")).batch(chosen)["b"]
+    same = (drawn["b"] == true_b).flatten(1).all(1)
+    assert same.float().mean() < 0.05  # almost never the same character
+    with pytest.raises(GankitError, match="does not crop"):
+        load_data(DataConfig(name="glyph-styles", crop=32))
+
+
+def test_the_history_pool_fills_then_answers_half_the_time_with_stored_images():
+    data = load_data(DataConfig(name="digit-styles", limit=64))
+    recipe = build_recipe(resolve("cyclegan-digits", TINY + SMALL + ["cyclegan.pool_size=4"]), data)
+    ctx = StepContext(torch.Generator().manual_seed(0))
+    first = torch.arange(3.0).view(3, 1, 1, 1).expand(3, 1, 28, 28)
+    assert torch.equal(recipe.from_pool("a", first, ctx), first) and int(recipe.pool_a_count) == 3
+    second = (10 + torch.arange(400.0)).view(400, 1, 1, 1).expand(400, 1, 28, 28)
+    out = recipe.from_pool("a", second, ctx)
+    swapped = (out[:, 0, 0, 0] != second[:, 0, 0, 0])
+    assert int(recipe.pool_a_count) == 4 and torch.equal(out[0], second[0])  # the 4th fills the pool
+    assert 0.4 < swapped[1:].float().mean() < 0.6  # then about half come from the pool
+    stored = set(recipe.pool_a[:, 0, 0, 0].tolist())
+    assert stored <= set(range(3)) | set(second[:, 0, 0, 0].tolist()) and int(recipe.pool_b_count) == 0
+
+
+def test_the_generator_loss_is_adversarial_plus_cycle_plus_identity():
+    data = load_data(DataConfig(name="digit-styles", limit=64))
+    for cycle, identity in ((10.0, 0.5), (0.0, 0.5), (4.0, 0.0)):
+        recipe = build_recipe(resolve("cyclegan-digits", TINY + SMALL + [f"cyclegan.lambda_cycle={cycle}",
+                                                                             f"cyclegan.identity={identity}"]), data)
+        batch = data.batch(torch.arange(8), Draws.seeded(0))
+        out = recipe.phase_G(recipe.G_phase, batch, StepContext(torch.Generator().manual_seed(0)))
+        expected = out["adversarial"] + cycle * out["cycle"] + cycle * identity * out.get("identity", 0.0)
+        assert out["loss"].item() == pytest.approx(float(expected), rel=1e-5)
+        assert ("identity" in out) == (identity > 0)
+
+
+def run(folder, steps, resume=None, preset="cyclegan-digits", extra=()):
+    cfg = resolve(preset, TINY + SMALL + [f"train.steps={steps}", "train.ckpt_every=3", "cyclegan.pool_size=6", *extra])
+    trainer = Trainer(cfg, folder, resume=resume, progress=False)
+    trainer.fit()
+    return trainer
+
+
+def test_resume_is_exact_with_the_history_pools(tmp_path):
+    constant = ["optim.decay_from=1"]  # a decay's schedule depends on train.steps, which the split run changes
+    whole = run(tmp_path / "whole", 6, extra=constant)
+    run(tmp_path / "split", 3, extra=constant)
+    resumed = run(tmp_path / "split", 6, resume=latest_checkpoint(tmp_path / "split"), extra=constant)
+    a, b = whole.recipe.state_dict(), resumed.recipe.state_dict()
+    assert {"pool_a", "pool_b", "pool_a_count"} <= set(a) and int(a["pool_a_count"]) == 6  # full after 6 x 8 images
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    records = [json.loads(line) for line in (tmp_path / "whole" / "stats.jsonl").read_text().splitlines()]
+    assert {"loss/G", "loss/D", "cycle", "identity", "D_a_real"} <= set(records[-1])
+
+
+def test_translate_goes_both_ways_and_eval_scores_labels(tmp_path, capsys):
+    from gankit.cli import main
+
+    run_dir = tmp_path / "run"
+    run(run_dir, 2, extra=["eval.n_final=40"])
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert {"accuracy_a2b", "accuracy_b2a", "label_accuracy", "fid_a2b", "fid_b2a"} <= set(metrics)
+    assert np.asarray(Image.open(run_dir / "samples.png")).shape[1] > 6 * 28  # strips a | fake b | rec a | b | ...
+    digit = tmp_path / "digit.png"
+    Image.fromarray(np.zeros((40, 40), np.uint8)).save(digit)
+    for direction in ("a2b", "b2a"):
+        out = tmp_path / direction
+        assert main(["translate", str(run_dir), str(digit), "--direction", direction, "--out", str(out)]) == 0
+        assert np.asarray(Image.open(out / "digit.png")).shape == (28, 28)
+    capsys.readouterr()
+    cases = [(["--text", "永", "--out", str(tmp_path / "l.png")], "--text needs a font-transfer model"),
+             ([str(digit), "--direction", "b2a", "--out", str(tmp_path / "b2a")], "already exists")]
+    for argv, message in cases:
+        assert main(["translate", str(run_dir), *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err, (argv, err)
+    with pytest.raises(SystemExit):
+        main(["translate", str(run_dir), str(digit), "--direction", "c2d", "--out", str(tmp_path / "x")])
+    assert "invalid choice: 'c2d'" in capsys.readouterr().err
+    assert main(["eval", str(run_dir), "--n", "20", "--json"]) == 0
+    assert "label_accuracy" in json.loads(capsys.readouterr().out)
+
+
+def test_a_paired_model_translates_one_way_only(tmp_path, capsys):
+    from gankit.cli import main
+
+    run_dir = tmp_path / "paired"
+    Trainer(resolve("glyphs-kai", TINY + ["unet.width=4", "unet.depth=2", "patchgan.width=4", "train.steps=1",
+                                          "train.batch_size=8"]), run_dir, progress=False).fit()
+    glyph = tmp_path / "g.png"
+    Image.fromarray(np.full((64, 64), 255, np.uint8)).save(glyph)
+    assert main(["translate", str(run_dir), str(glyph), "--direction", "b2a", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "--direction b2a: this model translates a2b only" in err and err.count("\n") == 1
