@@ -168,6 +168,17 @@ def test_a_poem_run_writes_text_samples_and_refuses_bad_prefixes(tmp_path, capsy
     assert main(["eval", str(run_dir), "--n", "10", "--json"]) == 0  # by the run's own protocol, not image metrics
     result = json.loads(capsys.readouterr().out)
     assert {"bleu2", "self_bleu2", "well_formed", "nll_test"} <= set(result) and result["card"]["n_samples"] == 10
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "poem_page.py"
+    page = tmp_path / "poems.md"
+    done = subprocess.run([sys.executable, str(script), str(run_dir), "--out", str(page), "--temperature", "0.8"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in page.read_text(encoding="utf-8").splitlines() if line.startswith("| ")]
+    assert len(rows) == 21 and "real, held out" in rows[0] and rows[1].count("|") == 4
 
 
 def test_names_are_census_first_names_split_with_a_shared_alphabet():

@@ -31,6 +31,7 @@ SUITES = {
     "oracle": ["oracle-mle", "oracle-seqgan", "oracle-gumbel"],
     "poems": ["tang-mle", "tang-seqgan", "tang-gumbel"],
     "names": ["names-mle", "names-seqgan", "names-gumbel"],
+    "unpaired": ["cyclegan-digits", "cyclegan-digits-nocycle", "cyclegan-glyphs", "glyphs-kai"],
 }
 COLUMNS = {
     "mnist": ["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "label_accuracy"],
@@ -40,6 +41,8 @@ COLUMNS = {
     "oracle": ["nll_oracle", "nll_test"],
     "poems": ["bleu2", "self_bleu2", "well_formed", "nll_test"],
     "names": ["real", "new_real", "novel", "distinct", "nll_test"],
+    "unpaired": ["accuracy_a2b", "accuracy_b2a", "fid_a2b", "fid_b2a", "psnr", "ssim", "l1", "font_accuracy",
+                 "ocr_accuracy"],
 }
 # text suites: each MLE run is also sampled at these temperatures (quality against diversity, Caccia et al. 2020)
 TEMPERATURES = {"oracle": (0.7, 0.85, 1.15), "poems": (0.7, 0.85, 1.15), "names": (0.7, 0.85, 1.15)}
@@ -57,7 +60,10 @@ PUBLISHED = {
                "Set14: bicubic 25.99/0.749, SRResNet 28.49/0.818, SRGAN 26.02/0.740 (other photos, and digits: "
                "compare the ordering, not the values)"],
 }
-PUBLISHED_HEADING = {"paired": "Published, on other data (the ordering is what compares):"}
+PUBLISHED["unpaired"] = ["CyCADA Table 1 (other digit pairs, not this task): MNIST->USPS 95.6%, USPS->MNIST 96.5%; "
+                         "CoGAN MNIST->USPS 91.2% (label accuracy of translated digits)"]
+PUBLISHED_HEADING = {"paired": "Published, on other data (the ordering is what compares):",
+                     "unpaired": "Published, on other data (reference points, not the same task):"}
 
 
 def machine() -> str:
@@ -125,7 +131,9 @@ class MeanImage(torch.nn.Module):
 BASELINES = {"paired": [("mnist-inpaint", "mean fill, digits (no training)", "mean"),
                         ("mnist-sr", "bicubic, digits (no training)", "identity"),
                         ("sr-photos", "bicubic, photos (no training)", "identity"),
-                        ("glyphs-kai", "source font copied (no training)", "identity")]}
+                        ("glyphs-kai", "source font copied (no training)", "identity")],
+             "unpaired": [("cyclegan-digits", "identity: each digit kept as it is (no training)", "identity"),
+                          ("cyclegan-glyphs", "source font copied (no training)", "identity")]}
 
 
 def untrained_baselines(suite: str, overrides: list[str]) -> list[dict]:
@@ -135,11 +143,15 @@ def untrained_baselines(suite: str, overrides: list[str]) -> list[dict]:
     exactly that)."""
     rows = []
     for preset, name, kind in BASELINES.get(suite, []):
-        cfg = resolve(preset, overrides + ["paired.generator=unet", "unet.blocks=0", "unet.width=1", "unet.depth=1"])
+        smallest = ["unet.blocks=0", "unet.width=1", "unet.depth=1"]  # the nets are replaced: build them cheaply
+        if resolve(preset).recipe == "paired":
+            smallest.append("paired.generator=unet")
+        cfg = resolve(preset, overrides + smallest)
         dataset = load_data(cfg.data)
         recipe = build_recipe(cfg, dataset)
-        recipe.nets["G"] = (MeanImage(to_float(dataset.images).mean(0, keepdim=True)) if kind == "mean"
-                            else torch.nn.Identity())
+        for net in recipe.exported:
+            recipe.nets[net] = (MeanImage(to_float(dataset.images).mean(0, keepdim=True)) if kind == "mean"
+                                else torch.nn.Identity())
         protocol = make_protocol(cfg, dataset, recipe)
         outputs = Pipeline(recipe, recipe.nets, {}).draw(protocol.n_final(cfg.eval.n_final), seed=cfg.eval.seed,
                                                           data=dataset)
