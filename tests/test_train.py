@@ -28,6 +28,8 @@ def test_every_preset_trains_on_tiny_data(preset, tmp_path):
     text = full.recipe == "textgan"
     if full.recipe == "paired":
         small = [f"{full.paired.generator}.width=8", f"{full.paired.discriminator}.width=8", "paired.warmup_steps=0"]
+    elif full.recipe == "cyclegan":
+        small = ["unet.width=4", "unet.blocks=1", "patchgan.width=4", "train.batch_size=8"]
     elif text:
         small = ["lstm.embed=8", "lstm.hidden=16", "cnn.embed=8", "cnn.filters=0.05", "textgan.pretrain_steps=4",
                  "textgan.d_pretrain_steps=2", "textgan.rollouts=2"]
@@ -47,6 +49,8 @@ def test_every_preset_trains_on_tiny_data(preset, tmp_path):
         assert full.textgan.mode == "mle" or {"loss/D", "D_real", "D_fake"} <= set(records[1])
     elif full.recipe == "paired" and full.paired.adversarial_weight == 0:  # a content-only baseline: G alone
         assert {"loss/content", "steps_per_s", "wall_s"} <= set(records[0]) and "loss/D" not in records[0]
+    elif full.recipe == "cyclegan":  # both generators, both discriminators
+        assert {"loss/D", "loss/G", "cycle", "D_a_real", "D_b_fake"} <= set(records[0])
     else:
         assert {"loss/D", "loss/G", "steps_per_s", "wall_s"} <= set(records[0])
         assert {"D(x)", "D(G(z))"} <= set(records[0]) or {"D_real", "D_fake"} <= set(records[0])
