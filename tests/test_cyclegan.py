@@ -126,6 +126,18 @@ def test_translate_goes_both_ways_and_eval_scores_labels(tmp_path, capsys):
     assert "invalid choice: 'c2d'" in capsys.readouterr().err
     assert main(["eval", str(run_dir), "--n", "20", "--json"]) == 0
     assert "label_accuracy" in json.loads(capsys.readouterr().out)
+    import onnxruntime
+
+    from gankit.export import export_onnx
+    from gankit.sampling import load_generator
+
+    session = onnxruntime.InferenceSession(str(export_onnx(run_dir, tmp_path / "g.onnx")))
+    assert [i.name for i in session.get_inputs()] == ["a", "b"]  # the inputs, not echoed back as outputs
+    x = torch.rand(3, 1, 28, 28) * 2 - 1
+    got = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"a": x.numpy(), "b": x.numpy()})))
+    want = load_generator(run_dir).generate({"a": x, "b": x})
+    assert set(got) == {"fake_b", "rec_a", "fake_a", "rec_b"}
+    assert all(np.allclose(got[k], want[k].numpy(), atol=1e-4) for k in got)
 
 
 def test_a_paired_model_translates_one_way_only(tmp_path, capsys):

@@ -39,7 +39,8 @@ def export_onnx(source: Path, out: Path, opset: int = 17) -> Path:
     recipe = pipeline.recipe
     example = recipe.example_inputs(2, pipeline.fields)
     inputs = list(example)
-    outputs = [name for name in pipeline.generate(example) if name in recipe.outputs]
+    # an input the recipe hands back as an output (a CycleGAN shows its inputs beside its translations) stays an input
+    outputs = [name for name in pipeline.generate(example) if name in recipe.outputs and name not in example]
     graph = GenerateGraph(recipe.generate, pipeline.nets, inputs, outputs).eval()
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(graph, tuple(example.values()), str(out), input_names=inputs, output_names=outputs,
