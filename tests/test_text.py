@@ -255,3 +255,14 @@ def test_the_curve_script_draws_mle_temperatures_and_gan_points(tmp_path):
     assert done.returncode == 0, done.stderr
     from PIL import Image
     assert Image.open(tmp_path / "c.png").size[0] > 300
+
+
+def test_held_out_likelihood_follows_the_sampling_temperature():
+    torch.manual_seed(0)
+    G = LSTMGenerator(LSTMOptions(embed=4, hidden=8), vocab=7)
+    tokens = torch.randint(2, 7, (3, 5))
+    logits = G(tokens)
+    for t in (0.5, 1.0, 2.0):
+        expected = -F.log_softmax(logits / t, -1).gather(2, tokens.unsqueeze(2)).squeeze(2).sum(1)
+        nll, count = G.nll(tokens, None, temperature=t)
+        assert torch.allclose(nll, expected, atol=1e-5) and torch.equal(count, torch.full((3,), 5.0))

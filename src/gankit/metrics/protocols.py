@@ -221,8 +221,8 @@ class OracleProtocol(Protocol):
 
     def final(self, outputs, seed, source):
         card = {"protocol": "NLL per token (nats): nll_oracle = the oracle LSTM's NLL of the samples; nll_test = "
-                            "G's NLL of held-out oracle sequences", "n_samples": len(outputs["tokens"]),
-                "seed": seed, "source": source}
+                            "G's NLL of held-out oracle sequences, at the sampling temperature",
+                "n_samples": len(outputs["tokens"]), "seed": seed, "source": source}
         return {"nll_oracle": text.oracle_nll(outputs["tokens"]),
                 "nll_test": text.per_token_nll(outputs["held_out_nll"], outputs["held_out_count"]), "card": card}
 
@@ -252,7 +252,7 @@ class PoemProtocol(Protocol):
         card = {"protocol": "BLEU-2: mean nltk sentence BLEU (weights 1/2, 1/2, smoothing method1) of each sample "
                             "against all held-out poems, by character without punctuation; self_bleu2: each of the "
                             f"first {self.SELF_BLEU_SAMPLES} samples against the others; well_formed: four lines of "
-                            "5 or 7 characters as A，B。C，D。; nll_test: G's NLL per token of held-out poems",
+                            "5 or 7 characters as A，B。C，D。; nll_test: G's NLL per token of held-out poems at the sampling temperature",
                 "references": len(self.references), "n_samples": len(poems), "seed": seed, "source": source}
         return {"bleu2": text.bleu(chars, self.references), "self_bleu2": text.self_bleu(chars[:self.SELF_BLEU_SAMPLES]),
                 "well_formed": text.well_formed(poems),
@@ -278,7 +278,7 @@ class NamesProtocol(Protocol):
     def final(self, outputs, seed, source):
         card = {"protocol": "real: share of samples that are census first names; new_real: share that are held-out "
                             "names (never trained on); novel: share not in the training names; distinct: share of "
-                            "different samples; nll_test: G's NLL per token of held-out names",
+                            "different samples; nll_test: G's NLL per token of held-out names at the sampling temperature",
                 "train_names": len(self.train), "held_out_names": len(self.test),
                 "n_samples": len(outputs["tokens"]), "seed": seed, "source": source}
         return {**self.scores(outputs),

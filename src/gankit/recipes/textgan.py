@@ -234,13 +234,14 @@ class TextGANRecipe(Recipe):
     def generate(self, nets: Mapping[str, nn.Module], inputs: Batch, temperature: float | None = None,
                  prefix: torch.Tensor | None = None, **options) -> Batch:
         """{"tokens": samples [N, L]} at `temperature` (default textgan.temperature), each starting with `prefix`
-        (ids [T]) when given; with held-out inputs also "held_out_nll" and "held_out_count" (G's summed negative
-        log-likelihood of each held-out sequence and its token count)."""
+        (ids [T]) when given; with held-out inputs also "held_out_nll" and "held_out_count" (the summed negative
+        log-likelihood of each held-out sequence under G at that temperature, and its token count)."""
         G = nets["G"]
         u = inputs["u"]
+        temperature = temperature or self.options.temperature
         starts = prefix.to(u.device).expand(len(u), -1) if prefix is not None else None
-        out = {"tokens": G.sample(u, temperature=temperature or self.options.temperature, prefix=starts, eos=self.eos)}
-        if "held_out" in inputs:
-            nll, count = G.nll(inputs["held_out"], self.eos)
+        out = {"tokens": G.sample(u, temperature=temperature, prefix=starts, eos=self.eos)}
+        if "held_out" in inputs:  # the likelihood of the model as sampled: at the same temperature
+            nll, count = G.nll(inputs["held_out"], self.eos, temperature)
             out["held_out_nll"], out["held_out_count"] = nll, count
         return out
