@@ -151,3 +151,18 @@ def test_a_paired_model_translates_one_way_only(tmp_path, capsys):
     assert main(["translate", str(run_dir), str(glyph), "--direction", "b2a", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "--direction b2a: this model translates a2b only" in err and err.count("\n") == 1
+
+
+def test_domains_that_cannot_be_translated_are_refused_in_one_line():
+    from gankit.data import Field
+    from gankit.sampling import Fields
+
+    cfg = resolve("cyclegan-digits", TINY + SMALL)
+    cases = [({"image": Field("image", (1, 28, 28))}, "needs two image domains, fields a and b"),
+             ({"a": Field("image", (1, 28, 28)), "b": Field("image", (1, 32, 32))}, "domains of one size"),
+             ({"a": Field("image", (1, 28, 28)), "b": Field("image", (3, 28, 28))}, "set cyclegan.identity=0")]
+    for fields, message in cases:
+        with pytest.raises(GankitError, match=message):
+            build_recipe(cfg, Fields(fields, name="mine"))
+    build_recipe(resolve("cyclegan-digits", TINY + SMALL + ["cyclegan.identity=0"]),
+                 Fields({"a": Field("image", (1, 28, 28)), "b": Field("image", (3, 28, 28))}))  # grey <-> colour

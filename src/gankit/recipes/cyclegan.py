@@ -69,6 +69,9 @@ class CycleGANRecipe(Recipe):
         a, b = image_field(data.fields, "a", name), image_field(data.fields, "b", name)
         if a.shape[-1] != b.shape[-1]:
             raise GankitError(f"the cyclegan recipe needs domains of one size; a is {a.shape[-1]} px, b {b.shape[-1]} px")
+        if cfg.cyclegan.identity > 0 and a.shape[0] != b.shape[0]:
+            raise GankitError(f"the identity loss compares G_ab(b) with b, so it needs domains with as many channels "
+                              f"(a has {a.shape[0]}, b {b.shape[0]}): set cyclegan.identity=0")
         LOSSES.get(cfg.cyclegan.loss)
 
     def __init__(self, cfg: Config, data):
