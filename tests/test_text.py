@@ -266,3 +266,11 @@ def test_held_out_likelihood_follows_the_sampling_temperature():
         expected = -F.log_softmax(logits / t, -1).gather(2, tokens.unsqueeze(2)).squeeze(2).sum(1)
         nll, count = G.nll(tokens, None, temperature=t)
         assert torch.allclose(nll, expected, atol=1e-5) and torch.equal(count, torch.full((3,), 5.0))
+
+
+def test_the_real_poems_reference_row_scores_held_out_poems_as_samples():
+    from gankit.bench.quality import real_poems_row
+
+    row = real_poems_row(n=3, n_self=4)
+    assert row["well_formed"] == 1.0 and 0.2 < row["bleu2"] < 1 and 0 < row["self_bleu2"] < 1
+    assert row["card"]["references"] == 1408 and row["steps"] == 0
