@@ -93,8 +93,8 @@ def test_sections_follow_the_components():
         config_from_dict({"mlp": {"g_hidden": [8]}})
     with pytest.raises(GankitError, match="unknown network 'nope'; valid: dcgan, mlp, resnet, toy-mlp"):
         resolve("mnist-dcgan", ["gan.net=nope"])
-    with pytest.raises(GankitError, match="unknown recipe 'cyclegan'; valid: gan"):
-        resolve("mnist-dcgan", ["recipe=cyclegan"])
+    with pytest.raises(GankitError, match="unknown recipe 'stylegan'; valid: cyclegan, gan"):
+        resolve("mnist-dcgan", ["recipe=stylegan"])
 
 
 def test_optimizers_are_keyed_by_name():
