@@ -173,5 +173,5 @@ def test_every_preset_has_a_step_budget_not_a_time_budget():
 
 
 def test_a_missing_preset_file_is_named_as_a_file(tmp_path):
-    with pytest.raises(GankitError, match=r"preset file .*nope.yaml does not exist \(packaged presets: glyphs-kai, "):
+    with pytest.raises(GankitError, match=r"preset file .*nope.yaml does not exist \(packaged presets: cyclegan-digits, "):
         resolve(str(tmp_path / "nope.yaml"))
