@@ -11,13 +11,13 @@ One thread, fixed seeds and deterministic algorithms; the SHA-256 of the weights
 import argparse
 import hashlib
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
+from train_mnist_classifier import train  # the same loop as the MNIST classifier's
 
 from gankit.data.base import to_float
 from gankit.data.glyphs import bundled_glyphs, held_out_characters
@@ -73,27 +73,8 @@ def main() -> None:
 
     x_train, y_train = split(~test)
     x_test, y_test = split(test)
-    net = FontNet()
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    batch = 64
-    steps_per_epoch = len(x_train) // batch
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.epochs * steps_per_epoch)
-    start = time.time()
-    for epoch in range(args.epochs):
-        net.train()
-        order = torch.randperm(len(x_train), generator=generator)
-        total = 0.0
-        for i in range(steps_per_epoch):
-            index = order[i * batch:(i + 1) * batch]
-            _, logits = net(blur(shift(x_train[index], generator), generator))
-            loss = F.cross_entropy(logits, y_train[index])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += loss.item()
-        print(f"epoch {epoch + 1}/{args.epochs}  train loss {total / steps_per_epoch:.4f}  {time.time() - start:.0f} s",
-              flush=True)
+    net = train(FontNet(), x_train, y_train, args.epochs, 64, 3e-3,
+                lambda x: blur(shift(x, generator), generator), generator)
     net.eval()
     with torch.no_grad():
         predictions = torch.cat([net(x)[1].argmax(1) for x in x_test.split(500)])

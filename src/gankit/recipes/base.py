@@ -16,6 +16,8 @@ The trainer owns time, backward() and the optimizers, and never names a network.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping
 
@@ -124,6 +126,23 @@ class Recipe(nn.Module):
         """Called after each optimizer step."""
 
     # ------------------------------------------------------------ results
+
+    held_out = None  # the test split, loaded once when results are first asked for
+
+    def test_split(self):
+        """Held-out examples: the test split of the run's data, loaded once from the run's config (so that a
+        trained model finds them without its training data)."""
+        if self.held_out is None:
+            from ..data import load_data
+
+            self.held_out = load_data(dataclasses.replace(self.cfg.data, split="test"))
+        return self.held_out
+
+    def held_out_inputs(self, n: int, draws: Draws, start: int = 0) -> Batch:
+        """Held-out examples start, start + 1, ... (cycling), on the draws' device."""
+        held_out = self.test_split()
+        index = torch.arange(start, start + n) % len(held_out)
+        return {k: v.to(draws.device) for k, v in held_out.batch(index, draws).items()}
 
     def fixed_inputs(self, n: int, data, draws: Draws) -> Batch:
         """Inputs of the sample grids, drawn once per run and kept across resumes."""

@@ -15,14 +15,13 @@ then fall linearly to zero from `optim.decay_from` (the presets: halfway, as the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Mapping
 
 import torch
 import torch.nn as nn
 
 from ..config import Config, OptimGroup, ranged
-from ..data import load_data
 from ..draws import Draws
 from ..errors import GankitError
 from ..nets.translator import PAIR_CRITICS, TRANSLATORS, TranslatorSpec
@@ -90,7 +89,6 @@ class CycleGANRecipe(Recipe):
         for key, shape in (("a", a), ("b", b)):
             self.register_buffer(f"pool_{key}", torch.zeros(o.pool_size, *shape))
             self.register_buffer(f"pool_{key}_count", torch.zeros((), dtype=torch.long))
-        self.held_out = None
         self.G_phase = Phase("G", "G", ("G_ab", "G_ba"))
         self.D_phase = Phase("D", "D", ("D_a", "D_b"))
 
@@ -159,20 +157,12 @@ class CycleGANRecipe(Recipe):
 
     # ------------------------------------------------------------ results
 
-    def test_split(self):
-        """The held-out examples (the true pairs, where the domains have them), loaded once from the config."""
-        if self.held_out is None:
-            self.held_out = load_data(replace(self.cfg.data, split="test"))
-        return self.held_out
-
     def fixed_inputs(self, n: int, data, draws: Draws) -> Batch:
         return self.eval_inputs(n, data, draws)
 
     def eval_inputs(self, n: int, data, draws: Draws, start: int = 0) -> Batch:
         """Held-out examples start, start + 1, ... of A (cycling), each with its B partner."""
-        held_out = self.test_split()
-        index = torch.arange(start, start + n) % len(held_out)
-        return {k: v.to(draws.device) for k, v in held_out.batch(index, draws).items()}
+        return self.held_out_inputs(n, draws, start)
 
     def example_inputs(self, n: int, fields) -> Batch:
         return {k: torch.zeros(n, *fields[k].shape) for k in ("a", "b")}

@@ -14,7 +14,7 @@ The dataset's fields say what is paired:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Mapping
 
 import torch
@@ -22,7 +22,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..config import Config, OptimGroup, ranged
-from ..data import load_data
 from ..draws import Draws
 from ..errors import GankitError
 from ..nets.translator import PAIR_CRITICS, TRANSLATORS, TranslatorSpec
@@ -96,7 +95,6 @@ class PairedRecipe(Recipe):
         D = PAIR_CRITICS.get(o.discriminator)(cfg.parts[o.discriminator], in_channels + image.shape[0], self.out_side)
         self.nets = nn.ModuleDict({"G": G, "D": D})
         self.loss = LOSSES.get(o.loss)
-        self.held_out = None  # the test split, loaded once when results are first asked for
         self.D_then_G = Phase("D", "D", ("D", "G"))
         self.G_phase = Phase("G", "G", ("G",))
         self.content_phase = Phase("content", "G", ("G",))
@@ -181,22 +179,12 @@ class PairedRecipe(Recipe):
 
     # ------------------------------------------------------------ results
 
-    def test_split(self):
-        """Held-out examples: the test split of the run's data, loaded once from the run's config (so that a
-        trained model finds them without its training data)."""
-        if self.held_out is None:
-            self.held_out = load_data(replace(self.cfg.data, split="test"))
-        return self.held_out
-
     def fixed_inputs(self, n: int, data, draws: Draws) -> Batch:
         return self.eval_inputs(n, data, draws)
 
     def eval_inputs(self, n: int, data, draws: Draws, start: int = 0) -> Batch:
         """Held-out examples start, start+1, ... (cycling), holes drawn from `draws`; only G's inputs and targets."""
-        held_out = self.test_split()
-        index = torch.arange(start, start + n) % len(held_out)
-        batch = held_out.batch(index, draws)
-        return {k: v.to(draws.device) for k, v in batch.items()}
+        return self.held_out_inputs(n, draws, start)
 
     def example_inputs(self, n: int, fields) -> Batch:
         keys = ("image", "mask") if self.inpainting else (self.source_key,)

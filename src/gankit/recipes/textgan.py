@@ -15,8 +15,7 @@ schedule and the temperature; the rollout network is a net of the recipe, so che
 from __future__ import annotations
 
 import copy
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Mapping
 
 import torch
@@ -24,7 +23,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..config import Config, OptimGroup, ranged
-from ..data import load_data
 from ..draws import Draws
 from ..errors import GankitError
 from ..nets.text import PAD, TEXT_CRITICS, TEXT_GENERATORS, check_vocab, token_mask
@@ -94,7 +92,6 @@ class TextGANRecipe(Recipe):
         self.nets = nn.ModuleDict({"G": G, "D": D})
         if o.mode == "seqgan":
             self.nets["rollout"] = copy.deepcopy(G)  # the delayed copy that completes sequences for rewards
-        self.held_out = None
         self.phases = {name: Phase(name, opt, (net,)) for name, opt, net in
                        (("mle", "G", "G"), ("D", "D", "D"), ("pg", "G_adv", "G"), ("gumbel", "G_adv", "G"))}
 
@@ -209,11 +206,6 @@ class TextGANRecipe(Recipe):
                     mine.mul_(r).add_(g, alpha=1 - r)
 
     # ------------------------------------------------------------ results
-
-    def test_split(self):
-        if self.held_out is None:
-            self.held_out = load_data(replace(self.cfg.data, split="test"))
-        return self.held_out
 
     def fixed_inputs(self, n: int, data, draws: Draws) -> Batch:
         return self.noise_inputs(n, draws)
