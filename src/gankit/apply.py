@@ -196,8 +196,9 @@ def direction_fields(pipeline: Pipeline, direction: str) -> tuple[str, str]:
     """(input field, output field) of a translation direction; a one-line error naming what the model does."""
     directions = directions_of(pipeline)
     if not directions:
-        raise GankitError("this model does not translate images from one domain to another: it was trained on "
-                          f"{' + '.join(k for k in pairing_of(pipeline) if k) or 'noise'}")
+        what = "writes text" if pipeline.kind == "tokens" else \
+            f"was trained on {' + '.join(k for k in pairing_of(pipeline) if k) or 'noise'}"
+        raise GankitError(f"this model does not translate images from one domain to another: it {what}")
     if direction not in directions:
         raise GankitError(f"--direction {direction}: this model translates {' and '.join(directions)} only")
     return directions[direction]
