@@ -81,6 +81,34 @@ def test_the_generator_loss_is_adversarial_plus_cycle_plus_identity():
         assert ("identity" in out) == (identity > 0)
 
 
+def test_the_semantic_loss_asks_each_source_classifier_to_read_the_translation_as_the_source():
+    data = load_data(DataConfig(name="digit-styles", limit=64))
+    semantic = ["cyclegan.semantic=2.5", "cyclegan.identity=0"]
+    recipe = build_recipe(resolve("cyclegan-digits", TINY + SMALL + semantic), data)
+    batch = data.batch(torch.arange(8), Draws.seeded(0))
+    out = recipe.phase_G(recipe.G_phase, batch, StepContext(torch.Generator().manual_seed(0)))
+    expected = out["adversarial"] + 10.0 * out["cycle"] + 2.5 * out["semantic"]
+    assert out["loss"].item() == pytest.approx(float(expected), rel=1e-5)
+    # closed form: a translation equal to its source costs the classifier's own uncertainty, -log max softmax
+    from gankit.data.base import to_uint8
+    from gankit.metrics.features import get_extractor
+
+    a = batch["a"]  # floats in [-1, 1], as G's images
+    logits = torch.from_numpy(get_extractor("mnist")(to_uint8(a))["logits"])
+    own = (torch.logsumexp(logits, 1) - logits.max(1).values).mean()
+    assert recipe.semantic_loss(a, a, "a").item() == pytest.approx(own.item(), rel=1e-4, abs=1e-6)
+    assert recipe.semantic_loss(a, a.flip(0), "a") > own + 1  # another digit in place of each: costly
+    # the classifiers are frozen and outside the checkpoint; their gradients reach G only
+    out["loss"].backward()
+    assert not any(k.startswith("classifiers") for k in recipe.state_dict())
+    assert all(p.grad is None for net in recipe.classifiers.values() for p in net.parameters())
+    assert recipe.nets["G_ab"].parameters().__next__().grad is not None
+    for bad, message in (("classifier_a=fonts", "reads 1 x 64 x 64 images"), ("classifier_b=nope", "nope"),
+                         ("classifier_b=inception", "not a bundled classifier"), ("augment=flip", "unknown DiffAugment")):
+        with pytest.raises(GankitError, match=message):
+            build_recipe(resolve("cyclegan-digits", TINY + SMALL + semantic + [f"cyclegan.{bad}"]), data)
+
+
 def run(folder, steps, resume=None, preset="cyclegan-digits", extra=()):
     cfg = resolve(preset, TINY + SMALL + [f"train.steps={steps}", "train.ckpt_every=3", "cyclegan.pool_size=6", *extra])
     trainer = Trainer(cfg, folder, resume=resume, progress=False)
@@ -89,7 +117,8 @@ def run(folder, steps, resume=None, preset="cyclegan-digits", extra=()):
 
 
 def test_resume_is_exact_with_the_history_pools(tmp_path):
-    constant = ["optim.decay_from=1"]  # a decay's schedule depends on train.steps, which the split run changes
+    constant = ["optim.decay_from=1",  # a decay's schedule depends on train.steps, which the split run changes
+                "cyclegan.augment=translation,cutout", "cyclegan.semantic=1"]  # random augmentations repeat too
     whole = run(tmp_path / "whole", 6, extra=constant)
     run(tmp_path / "split", 3, extra=constant)
     resumed = run(tmp_path / "split", 6, resume=latest_checkpoint(tmp_path / "split"), extra=constant)
@@ -97,7 +126,7 @@ def test_resume_is_exact_with_the_history_pools(tmp_path):
     assert {"pool_a", "pool_b", "pool_a_count"} <= set(a) and int(a["pool_a_count"]) == 6  # full after 6 x 8 images
     assert all(torch.equal(a[k], b[k]) for k in a)
     records = [json.loads(line) for line in (tmp_path / "whole" / "stats.jsonl").read_text().splitlines()]
-    assert {"loss/G", "loss/D", "cycle", "identity", "D_a_real"} <= set(records[-1])
+    assert {"loss/G", "loss/D", "cycle", "identity", "semantic", "D_a_real"} <= set(records[-1])
 
 
 def test_translate_goes_both_ways_and_eval_scores_labels(tmp_path, capsys):

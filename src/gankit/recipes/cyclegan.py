@@ -8,6 +8,12 @@ cycle loss |G_ba(G_ab(a)) - a| + |G_ab(G_ba(b)) - b| and `identity` x lambda_cyc
 `pool_size` (50) past translations per domain, each query answered half the time by a stored image (which the
 new one replaces). The pools are buffers of the recipe, so checkpoints keep them and resume is exact.
 
+`semantic` > 0 adds CyCADA's semantic-consistency loss (Hoffman et al. 2018, https://arxiv.org/abs/1711.03213):
+a frozen classifier of each source domain (`classifier_a`, `classifier_b`: bundled classifiers, `gankit list`)
+must read a translation as it read the original, CE(C_a(G_ab(a)), argmax C_a(a)) + CE(C_b(G_ba(b)), argmax
+C_b(b)). It uses the classifiers' own readings, never the data's labels, and each direction is judged by the
+*other* domain's classifier, so the evaluation's classifier of a direction is not the one that trained it.
+
 Optimizers: one over both generators (their losses are one sum, as in the paper) and one over both
 discriminators: D_a's and D_b's losses touch disjoint parameters and Adam works per parameter, so one optimizer
 over both steps exactly as two with the same settings would, with half the bookkeeping. Rates stay constant,
@@ -21,11 +27,12 @@ from typing import Mapping
 import torch
 import torch.nn as nn
 
+from ..augment import diff_augment, parse_policy
 from ..config import Config, OptimGroup, ranged
 from ..draws import Draws
 from ..errors import GankitError
 from ..nets.translator import PAIR_CRITICS, TRANSLATORS, TranslatorSpec
-from ..registry import LOSSES, RECIPES
+from ..registry import EXTRACTORS, LOSSES, RECIPES
 from .base import Batch, OptimSpec, Phase, Recipe, StepContext
 
 
@@ -37,6 +44,26 @@ class CycleGANOptions:
     lambda_cycle: float = ranged(10.0, low=0)  # weight of the cycle loss (paper: 10); 0 = no cycle (the ablation)
     identity: float = ranged(0.5, low=0)       # identity loss weight as a fraction of lambda_cycle (paper: 0.5)
     pool_size: int = ranged(50, low=0, high=10000)  # past translations D learns from (paper: 50; 0 = none)
+    augment: str = ""                # DiffAugment policy for every image D_a and D_b see, e.g. "translation"
+    semantic: float = ranged(0.0, low=0)  # weight of CyCADA's semantic-consistency loss (0 = plain CycleGAN)
+    classifier_a: str = "mnist"      # frozen classifier of domain A for the semantic loss (a bundled extractor)
+    classifier_b: str = "digits8"    # ... of domain B
+
+
+def semantic_classifier(name: str, key: str, shape) -> nn.Module:
+    """The frozen network of bundled classifier `name` for domain `key`'s images of `shape` [C, S, S]."""
+    from ..metrics.features import BundledClassifier
+
+    extractor = EXTRACTORS.get(name)
+    if not issubclass(extractor, BundledClassifier):
+        raise GankitError(f"cyclegan.classifier_{key}: '{name}' is not a bundled classifier; the semantic loss "
+                          f"needs one that gives class logits (mnist, digits8)")
+    if tuple(shape) != (1, extractor.side, extractor.side):
+        raise GankitError(f"cyclegan.classifier_{key}: '{name}' reads 1 x {extractor.side} x {extractor.side} images, "
+                          f"domain {key} has {' x '.join(map(str, shape))}")
+    net = extractor().net
+    net.requires_grad_(False)
+    return net
 
 
 def image_field(fields: Mapping, key: str, name: str):
@@ -72,6 +99,10 @@ class CycleGANRecipe(Recipe):
             raise GankitError(f"the identity loss compares G_ab(b) with b, so it needs domains with as many channels "
                               f"(a has {a.shape[0]}, b {b.shape[0]}): set cyclegan.identity=0")
         LOSSES.get(cfg.cyclegan.loss)
+        parse_policy(cfg.cyclegan.augment)
+        if cfg.cyclegan.semantic > 0:
+            for key, field in (("a", a), ("b", b)):
+                semantic_classifier(getattr(cfg.cyclegan, f"classifier_{key}"), key, field.shape)
 
     def __init__(self, cfg: Config, data):
         super().__init__(cfg)
@@ -85,10 +116,14 @@ class CycleGANRecipe(Recipe):
                                    "G_ba": gen(g_opts, TranslatorSpec(b[0], a[0], side, side)),
                                    "D_a": critic(d_opts, a[0], side), "D_b": critic(d_opts, b[0], side)})
         self.loss = LOSSES.get(o.loss)
+        self.policy = parse_policy(o.augment)
         # the history pools: buffers, so that checkpoints keep them (a count of images stored so far, each)
         for key, shape in (("a", a), ("b", b)):
             self.register_buffer(f"pool_{key}", torch.zeros(o.pool_size, *shape))
             self.register_buffer(f"pool_{key}_count", torch.zeros((), dtype=torch.long))
+        # the semantic loss's classifiers: frozen, and in a plain dict, so no optimizer or checkpoint holds them
+        self.classifiers = {key: semantic_classifier(getattr(o, f"classifier_{key}"), key, shape)
+                            for key, shape in (("a", a), ("b", b))} if o.semantic > 0 else {}
         self.G_phase = Phase("G", "G", ("G_ab", "G_ba"))
         self.D_phase = Phase("D", "D", ("D_a", "D_b"))
 
@@ -123,13 +158,24 @@ class CycleGANRecipe(Recipe):
                 pool[j] = images[i]
         return ctx.dist.shard(out)
 
+    def semantic_loss(self, source: torch.Tensor, translated: torch.Tensor, key: str) -> torch.Tensor:
+        """Cross-entropy of the source domain's classifier on the translation against its reading of the source."""
+        net = self.classifiers[key].to(source.device)
+        with torch.no_grad():
+            reading = net(source)[1].argmax(1)
+        return nn.functional.cross_entropy(net(translated)[1].float(), reading)
+
+    def judge(self, key: str, images: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        """D_key's logits (fp32) on the images, augmented by the DiffAugment policy (if any)."""
+        return self.nets[f"D_{key}"](diff_augment(images, self.policy, ctx)).float()
+
     # ------------------------------------------------------------ phases
 
     def phase_G(self, phase: Phase, batch: Batch, ctx: StepContext) -> dict[str, torch.Tensor]:
         o, nets = self.options, self.nets
         a, b = batch["a"], batch["b"]
         fake_b, fake_a = nets["G_ab"](a), nets["G_ba"](b)
-        adversarial = self.loss.g(nets["D_b"](fake_b).float()) + self.loss.g(nets["D_a"](fake_a).float())
+        adversarial = self.loss.g(self.judge("b", fake_b, ctx)) + self.loss.g(self.judge("a", fake_a, ctx))
         cycle = (nets["G_ba"](fake_b) - a).abs().mean() + (nets["G_ab"](fake_a) - b).abs().mean()
         loss = adversarial + o.lambda_cycle * cycle
         out = {"adversarial": adversarial.detach(), "cycle": cycle.detach()}
@@ -137,6 +183,10 @@ class CycleGANRecipe(Recipe):
             identity = (nets["G_ab"](b) - b).abs().mean() + (nets["G_ba"](a) - a).abs().mean()
             loss = loss + o.identity * o.lambda_cycle * identity
             out["identity"] = identity.detach()
+        if o.semantic > 0:
+            semantic = self.semantic_loss(a, fake_b, "a") + self.semantic_loss(b, fake_a, "b")
+            loss = loss + o.semantic * semantic
+            out["semantic"] = semantic.detach()
         ctx.scratch["fakes"] = (fake_a.detach(), fake_b.detach())  # D's phase of this step judges these
         return {"loss": loss, **out}
 
@@ -149,8 +199,7 @@ class CycleGANRecipe(Recipe):
                 fake_a, fake_b = nets["G_ba"](batch["b"]), nets["G_ab"](batch["a"])
         out, total = {}, 0.0
         for key, fake in (("a", fake_a), ("b", fake_b)):
-            D = nets[f"D_{key}"]
-            real_logits, fake_logits = D(batch[key]).float(), D(self.from_pool(key, fake, ctx)).float()
+            real_logits, fake_logits = self.judge(key, batch[key], ctx), self.judge(key, self.from_pool(key, fake, ctx), ctx)
             total = total + 0.5 * self.loss.d(real_logits, fake_logits)  # halved, as the paper slows D so
             out[f"D_{key}_real"], out[f"D_{key}_fake"] = real_logits.detach().mean(), fake_logits.detach().mean()
         return {"loss": total, **out}
