@@ -50,8 +50,8 @@ class CycleGANOptions:
     classifier_b: str = "digits8"    # ... of domain B
 
 
-def semantic_classifier(name: str, key: str, shape) -> nn.Module:
-    """The frozen network of bundled classifier `name` for domain `key`'s images of `shape` [C, S, S]."""
+def semantic_classifier(name: str, key: str, shape) -> type:
+    """The bundled classifier `name` (its extractor class) after checking that it reads domain `key`'s images."""
     from ..metrics.features import BundledClassifier
 
     extractor = EXTRACTORS.get(name)
@@ -61,9 +61,13 @@ def semantic_classifier(name: str, key: str, shape) -> nn.Module:
     if tuple(shape) != (1, extractor.side, extractor.side):
         raise GankitError(f"cyclegan.classifier_{key}: '{name}' reads 1 x {extractor.side} x {extractor.side} images, "
                           f"domain {key} has {' x '.join(map(str, shape))}")
-    net = extractor().net
-    net.requires_grad_(False)
-    return net
+    return extractor
+
+
+def frozen_classifier(extractor: type) -> nn.Module:
+    with torch.device("cpu"):  # real weights even while build_recipe probes sizes on the meta device
+        net = extractor().net
+    return net.requires_grad_(False)
 
 
 def image_field(fields: Mapping, key: str, name: str):
@@ -122,7 +126,7 @@ class CycleGANRecipe(Recipe):
             self.register_buffer(f"pool_{key}", torch.zeros(o.pool_size, *shape))
             self.register_buffer(f"pool_{key}_count", torch.zeros((), dtype=torch.long))
         # the semantic loss's classifiers: frozen, and in a plain dict, so no optimizer or checkpoint holds them
-        self.classifiers = {key: semantic_classifier(getattr(o, f"classifier_{key}"), key, shape)
+        self.classifiers = {key: frozen_classifier(semantic_classifier(getattr(o, f"classifier_{key}"), key, shape))
                             for key, shape in (("a", a), ("b", b))} if o.semantic > 0 else {}
         self.G_phase = Phase("G", "G", ("G_ab", "G_ba"))
         self.D_phase = Phase("D", "D", ("D_a", "D_b"))
