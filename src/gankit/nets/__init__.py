@@ -4,7 +4,7 @@ A GAN family builds a pair: G(z, c=None) -> samples in [-1, 1]; D(x, c=None) -> 
 """
 from dataclasses import dataclass
 
-from . import dcgan, mlp, resnet, translator  # noqa: F401  (registers the networks)
+from . import dcgan, mlp, resnet, stylegan2, translator  # noqa: F401  (registers the networks)
 from ..registry import NETWORKS
 
 

@@ -1,0 +1,122 @@
+"""The StyleGAN2 networks: shapes for every option, modulated convolution against a per-sample reference,
+the truncation trick, minibatch standard deviation and the noise inputs."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gankit.errors import GankitError
+from gankit.nets import PairSpec, build_pair
+from gankit.nets.stylegan2 import EqualLinear, MinibatchStd, ModulatedConv2d, StyleGAN2Options
+
+SMALL = dict(w_dim=16, mapping_layers=2, g_width=4, d_width=4, max_width=16)
+
+
+def build(shape, num_classes=0, conditional="none", **options):
+    return build_pair("stylegan2", StyleGAN2Options(**{**SMALL, **options}), PairSpec(20, shape, num_classes, conditional))
+
+
+@pytest.mark.parametrize("shape, k", [((1, 28, 28), 2), ((1, 32, 32), 3), ((3, 32, 32), 3), ((3, 64, 64), 4)])
+def test_shapes_at_every_resolution(shape, k):
+    G, D = build(shape)
+    z = torch.randn(6, 20)
+    x = G(z)
+    assert x.shape == (6, *shape) and D(x).shape == (6,)
+    assert G.num_ws == 2 * k + 2 and len(G.synthesis.rgb) == k + 1
+    assert G.mapping(z).shape == (6, 16)
+    # channels double per halving of the side, from g_width at full resolution, capped at max_width
+    assert [rgb.conv.weight.shape[1] for rgb in G.synthesis.rgb] == [min(16, 4 * 2 ** (k - i)) for i in range(k + 1)]
+    assert G.synthesis.const.shape == (min(16, 4 * 2 ** k), shape[1] >> k, shape[1] >> k)
+
+
+@pytest.mark.parametrize("option", [dict(w_dim=8), dict(mapping_layers=1), dict(mapping_layers=8), dict(g_width=2),
+                                    dict(d_width=8), dict(max_width=4), dict(mbstd_group=1), dict(mbstd_group=3)])
+def test_every_option_builds_and_runs(option):
+    G, D = build((1, 32, 32), **option)
+    x = G(torch.randn(6, 20))
+    assert x.shape == (6, 1, 32, 32) and D(x).shape == (6,)
+    depth = sum(1 for _ in G.mapping.layers)
+    assert depth == option.get("mapping_layers", 2) and G.mapping.w_avg.shape == (option.get("w_dim", 16),)
+    assert D.dense.weight.shape[0] == min(option.get("max_width", 16), option.get("d_width", 4) * 8)
+
+
+def test_modulated_convolution_equals_a_per_sample_convolution_with_demodulated_weights():
+    torch.manual_seed(0)
+    conv = ModulatedConv2d(5, 7, 3, w_dim=6)
+    with torch.no_grad():
+        conv.affine.bias.normal_()  # styles far from 1, so that modulation matters
+    x, w = torch.randn(4, 5, 9, 9), torch.randn(4, 6)
+    styles = conv.affine(w)
+    reference = []
+    for n in range(4):  # the paper's definition, one sample at a time
+        weight = conv.weight * conv.scale * styles[n][None, :, None, None]             # w'_oik = s_i w_oik
+        weight = weight / (weight.square().sum((1, 2, 3), keepdim=True) + 1e-8).sqrt()  # w''_oik
+        assert torch.allclose(weight.square().sum((1, 2, 3)), torch.ones(7), atol=1e-5)  # unit norm per output
+        reference.append(F.conv2d(x[n:n + 1], weight, padding=1))
+    assert torch.allclose(conv(x, w), torch.cat(reference), atol=1e-5)
+    plain = ModulatedConv2d(5, 7, 1, w_dim=6, demodulate=False)  # toRGB's: modulation only
+    s = plain.affine(w)
+    expected = torch.stack([F.conv2d(x[n:n + 1], plain.weight * plain.scale * s[n][None, :, None, None])[0]
+                            for n in range(4)])
+    assert torch.allclose(plain(x, w), expected, atol=1e-5)
+    assert ModulatedConv2d(5, 7, 3, 6, up=True)(x, w).shape == (4, 7, 18, 18)
+
+
+def test_equalised_layers_keep_unit_variance_and_scale_the_mapping_rate():
+    torch.manual_seed(0)
+    layer = EqualLinear(512, 256)
+    assert layer(torch.randn(2000, 512)).std().item() == pytest.approx(1.0, abs=0.05)
+    slow = EqualLinear(512, 256, lr_mul=0.01)
+    assert slow.weight.std().item() == pytest.approx(100.0, rel=0.05)  # stored / lr_mul, used x lr_mul / sqrt(fan_in)
+    assert slow(torch.randn(2000, 512)).std().item() == pytest.approx(1.0, abs=0.05)
+
+
+def test_truncation_pulls_w_towards_its_average():
+    G, _ = build((1, 32, 32))
+    with torch.no_grad():
+        G.mapping.w_avg.normal_()
+    z = torch.randn(5, 20)
+    at_average = G(z, truncation=0.0, noise=None)
+    assert torch.allclose(at_average, at_average[:1].expand_as(at_average))  # psi 0: every sample is w_avg's image
+    w = G.mapping(z)
+    assert torch.allclose(G.truncate(w, 0.7), G.mapping.w_avg + 0.7 * (w - G.mapping.w_avg), atol=1e-6)
+    assert torch.equal(G(z, truncation=1.0, noise=None), G(z, noise=None))
+
+
+def test_noise_inputs_vary_images_only_through_their_learned_strength():
+    G, _ = build((1, 28, 28))
+    z = torch.randn(3, 20)
+    assert torch.equal(G(z), G(z, noise=None))  # strengths start at 0
+    with torch.no_grad():
+        for layer in (G.synthesis.first, *G.synthesis.ups, *G.synthesis.convs):
+            layer.noise_strength.fill_(0.5)
+    assert not torch.allclose(G(z), G(z)) and torch.equal(G(z, noise=None), G(z, noise=None))
+    fixed = lambda shape, device: torch.ones(shape, device=device)  # noqa: E731  (a caller's own noise)
+    assert torch.equal(G(z, noise=fixed), G(z, noise=fixed))
+
+
+def test_minibatch_std_appends_the_mean_deviation_of_each_group():
+    x = torch.arange(2 * 8 * 1 * 2 * 2, dtype=torch.float).view(8, 2, 2, 2) ** 1.5
+    out = MinibatchStd(group=4)(x)
+    assert out.shape == (8, 3, 2, 2) and torch.equal(out[:, :2], x)
+    for j in range(2):  # group j holds samples j, j + 2, j + 4, j + 6
+        group = x[j::2]
+        expected = (group.var(0, unbiased=False) + 1e-8).sqrt().mean()
+        assert torch.allclose(out[j::2, 2], expected.expand(4, 2, 2))
+    assert MinibatchStd(group=4)(torch.randn(6, 2, 3, 3)).shape == (6, 3, 3, 3)  # 6 is no multiple of 4: groups of 2
+
+
+def test_conditional_stylegan2_uses_labels():
+    G, D = build((1, 28, 28), 10, "projection")
+    z = torch.randn(1, 20).repeat(2, 1)
+    x = G(z, torch.tensor([1, 7]), noise=None)
+    assert not torch.allclose(x[0], x[1]) and D(x, torch.tensor([1, 7])).shape == (2,)
+    with pytest.raises(ValueError, match="needs class labels"):
+        G(z)
+    with pytest.raises(GankitError, match="needs labelled data"):
+        build((1, 28, 28), 0, "projection")
+    _, D = build((1, 28, 28), 10, "acgan")
+    logits, classes = D.forward_with_classes(x)
+    assert logits.shape == (2,) and classes.shape == (2, 10)
+    assert math.isfinite(D(x).sum().item())
