@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from gankit.errors import GankitError
 from gankit.nets import PairSpec, build_pair
-from gankit.nets.stylegan2 import EqualLinear, MinibatchStd, ModulatedConv2d, StyleGAN2Options
+from gankit.nets.stylegan2 import EqualLinear, MinibatchStd, ModulatedConv2d, StyleGAN2Options, random_noise
 
 SMALL = dict(w_dim=16, mapping_layers=2, g_width=4, d_width=4, max_width=16)
 
@@ -87,11 +87,13 @@ def test_truncation_pulls_w_towards_its_average():
 def test_noise_inputs_vary_images_only_through_their_learned_strength():
     G, _ = build((1, 28, 28))
     z = torch.randn(3, 20)
-    assert torch.equal(G(z), G(z, noise=None))  # strengths start at 0
+    assert torch.equal(G(z), G(z, noise=random_noise))  # strengths start at 0
     with torch.no_grad():
         for layer in (G.synthesis.first, *G.synthesis.ups, *G.synthesis.convs):
             layer.noise_strength.fill_(0.5)
-    assert not torch.allclose(G(z), G(z)) and torch.equal(G(z, noise=None), G(z, noise=None))
+    assert not torch.allclose(G(z, noise=random_noise), G(z, noise=random_noise))
+    assert torch.equal(G(z), G(z)) and not torch.allclose(G(z), G(z, noise=random_noise))  # fixed noise by default
+    assert [layer.noise_const.shape[-1] for layer in G.synthesis.convs] == [14, 28]
     fixed = lambda shape, device: torch.ones(shape, device=device)  # noqa: E731  (a caller's own noise)
     assert torch.equal(G(z, noise=fixed), G(z, noise=fixed))
 
@@ -120,3 +122,51 @@ def test_conditional_stylegan2_uses_labels():
     logits, classes = D.forward_with_classes(x)
     assert logits.shape == (2,) and classes.shape == (2, 10)
     assert math.isfinite(D(x).sum().item())
+
+
+def test_stylegan2_training_resumes_exactly_with_ada_p_w_avg_path_length_and_ema(tmp_path):
+    from conftest import TINY
+    from gankit.checkpoint import latest_checkpoint
+    from gankit.config import resolve
+    from gankit.trainer import Trainer
+
+    def run(folder, steps, resume=None):
+        cfg = resolve("mnist-stylegan2", TINY + [
+            f"train.steps={steps}", "train.ckpt_every=4", "train.batch_size=8", "stylegan2.g_width=4",
+            "stylegan2.d_width=4", "stylegan2.max_width=8", "stylegan2.w_dim=8", "gan.ada=bgc", "gan.ada_kimg=0.02",
+            "gan.ada_interval=2", "gan.r1_every=2", "gan.pl_every=2", "train.ema_halflife_kimg=0.1"])
+        trainer = Trainer(cfg, folder, resume=resume, progress=False)
+        trainer.fit()
+        return trainer
+
+    whole = run(tmp_path / "whole", 8)
+    run(tmp_path / "split", 4)
+    resumed = run(tmp_path / "split", 8, resume=latest_checkpoint(tmp_path / "split"))
+    a, b = whole.recipe.state_dict(), resumed.recipe.state_dict()
+    assert float(a["ada.p"]) > 0 and a["nets.G.mapping.w_avg"].abs().sum() > 0 and float(a["pl_mean"]) > 0
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    ema_a, ema_b = whole.emas["G"].state_dict(), resumed.emas["G"].state_dict()
+    assert all(torch.equal(ema_a[k], ema_b[k]) for k in ema_a)
+    assert torch.equal(ema_a["mapping.w_avg"], a["nets.G.mapping.w_avg"])  # the exported G carries the mean w
+    # lazy regularisation scales the optimizers: G every 2 (path length) and D every 2 (R1): rate x 2/3
+    for name in ("G", "D"):
+        group = whole.opts[name].param_groups[0]
+        assert group["lr"] == pytest.approx(2.5e-3 * 2 / 3) and group["betas"][1] == pytest.approx(0.99 ** (2 / 3))
+
+
+def test_style_options_need_a_style_based_generator():
+    from conftest import TINY
+    from gankit.config import resolve
+    from gankit.data import load_data
+    from gankit.recipes import build_recipe
+
+    cfg = resolve("mnist-dcgan", TINY + ["gan.style_mixing=0.9"])
+    with pytest.raises(GankitError, match="need a style-based generator"):
+        build_recipe(cfg, load_data(cfg.data))
+    cfg = resolve("toy-grid", ["gan.ada=bgc"])
+    with pytest.raises(GankitError, match="gan.ada augments images"):
+        build_recipe(cfg, load_data(cfg.data))
+    for extra, message in ((["gan.ada=xyz"], "unknown ADA pipeline"), (["gan.ada=bgc", "gan.pack=2"], "gan.pack=1")):
+        cfg = resolve("mnist-stylegan2", TINY + extra)
+        with pytest.raises(GankitError, match=message):
+            build_recipe(cfg, load_data(cfg.data))

@@ -95,20 +95,22 @@ class ModulatedConv2d(nn.Module):
 
 
 class SynthesisLayer(nn.Module):
-    """Modulated 3x3 convolution, per-pixel noise times a learned strength (0 at first), bias, leaky ReLU."""
+    """Modulated 3x3 convolution, per-pixel noise times a learned strength (0 at first), bias, leaky ReLU.
+    Noise comes from `noise(shape, device)` in training; without it, from a fixed noise image drawn at
+    construction (the paper's 'const' noise), so that sampling and export are deterministic."""
 
-    def __init__(self, c_in: int, c_out: int, w_dim: int, up: bool = False):
+    def __init__(self, c_in: int, c_out: int, w_dim: int, side: int, up: bool = False):
         super().__init__()
         self.conv = ModulatedConv2d(c_in, c_out, 3, w_dim, up=up)
         self.noise_strength = nn.Parameter(torch.zeros(()))
         self.bias = nn.Parameter(torch.zeros(c_out))
+        self.register_buffer("noise_const", torch.randn(1, 1, side, side))
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, noise: NoiseFn | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise: NoiseFn | None = None) -> torch.Tensor:
         x = self.conv(x, w)
-        if noise is not None:
-            n, _, h, width = x.shape
-            x = x + noise((n, 1, h, width), x.device) * self.noise_strength
-        return lrelu(x + self.bias[:, None, None])
+        n, _, h, width = x.shape
+        image = self.noise_const if noise is None else noise((n, 1, h, width), x.device)
+        return lrelu(x + image * self.noise_strength + self.bias[:, None, None])
 
 
 class ToRGB(nn.Module):
@@ -161,16 +163,16 @@ class SynthesisNetwork(nn.Module):
     def __init__(self, w_dim: int, channels: int, s0: int, k: int, chans: list[int]):
         super().__init__()
         self.const = nn.Parameter(torch.randn(chans[0], s0, s0))
-        self.first = SynthesisLayer(chans[0], chans[0], w_dim)
+        self.first = SynthesisLayer(chans[0], chans[0], w_dim, s0)
         self.rgb = nn.ModuleList([ToRGB(chans[0], channels, w_dim)])
         self.ups, self.convs = nn.ModuleList(), nn.ModuleList()
         for i in range(1, k + 1):
-            self.ups.append(SynthesisLayer(chans[i - 1], chans[i], w_dim, up=True))
-            self.convs.append(SynthesisLayer(chans[i], chans[i], w_dim))
+            self.ups.append(SynthesisLayer(chans[i - 1], chans[i], w_dim, s0 << i, up=True))
+            self.convs.append(SynthesisLayer(chans[i], chans[i], w_dim, s0 << i))
             self.rgb.append(ToRGB(chans[i], channels, w_dim))
         self.num_ws = 2 * k + 2
 
-    def forward(self, ws: torch.Tensor, noise: NoiseFn | None = random_noise) -> torch.Tensor:
+    def forward(self, ws: torch.Tensor, noise: NoiseFn | None = None) -> torch.Tensor:
         x = self.first(self.const.expand(len(ws), *self.const.shape), ws[:, 0], noise)
         image = self.rgb[0](x, ws[:, 1])
         for i, (up, conv) in enumerate(zip(self.ups, self.convs), start=1):
@@ -196,7 +198,7 @@ class StyleGAN2Generator(ImageGenerator):
         return w if psi == 1 else self.mapping.w_avg.lerp(w, psi)
 
     def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, truncation: float = 1.0,
-                noise: NoiseFn | None = random_noise) -> torch.Tensor:
+                noise: NoiseFn | None = None) -> torch.Tensor:
         w = self.truncate(self.mapping(z, c), truncation)
         return self.synthesis(w[:, None].expand(-1, self.num_ws, -1), noise)  # [N, C, H, W]
 
@@ -204,6 +206,8 @@ class StyleGAN2Generator(ImageGenerator):
 class MinibatchStd(nn.Module):
     """Appends one feature map: the standard deviation of each feature over groups of `group` samples, averaged
     over features and pixels, so that D can see a batch's lack of variety."""
+
+    couples_batch = True  # its output depends on the other samples: D must not judge real and fake in one batch
 
     def __init__(self, group: int = 4):
         super().__init__()

@@ -7,6 +7,12 @@ in a row). With `reuse_fakes` the first G phase back-propagates through the fake
 tutorial's Keras loop does.
 Conditional: 'projection' feeds labels to G (class-conditional BatchNorm) and D (projection); 'acgan' feeds
 them to G and trains D to classify (Odena et al. 2017). Fakes get labels drawn uniformly.
+
+With a style-based G (net: stylegan2) the recipe does what StyleGAN2 trains with: style mixing (two w's, the
+second from a random layer on), the path-length penalty (phase Greg, every pl_every steps, on half a batch),
+the running mean of w that truncation pulls towards (G's mapping.w_avg), and per-pixel noise drawn from the
+step's draws. Lazy regularisation scales the regularised optimizer's rate and betas (lazy_scaling).
+`ada` turns on adaptive discriminator augmentation (gankit.ada) for every image D sees.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..ada import AdaptiveAugment, parse_pipeline
 from ..augment import diff_augment, parse_policy
 from ..config import Config, OptimGroup, ranged
 from ..draws import Draws
@@ -49,6 +56,16 @@ class GANOptions:
     reuse_fakes: bool = True       # the first G phase reuses its step's D-phase fakes instead of drawing new ones
     augment: str = ""              # DiffAugment policy for every image D sees, e.g. "color,translation,cutout"
     acgan_weight: float = ranged(1.0, low=0)  # weight of the auxiliary classification loss (conditional=acgan)
+    lazy_scaling: bool = True      # lazy regularisation scales its optimizer's rate and betas by N / (N + 1) (StyleGAN2)
+    ada: str = ""                  # adaptive discriminator augmentation: pipeline "bgc" (or b, bg, ...); "" = off
+    ada_target: float = ranged(0.6, low=0, high=1)  # ADA's target for r_t = E[sign D(real)] (paper: 0.6)
+    ada_interval: int = ranged(4, low=1, high=10000)  # steps between adjustments of p
+    ada_kimg: float = ranged(500.0, low=0.001)  # p can move from 0 to 1 in this many thousand images (paper: 500)
+    style_mixing: float = ranged(0.0, low=0, high=1)  # probability of mixing two w's per batch (StyleGAN2: 0.9)
+    pl_weight: float = ranged(0.0, low=0)  # path-length penalty weight (StyleGAN2: 2; 0 = off)
+    pl_every: int = ranged(4, low=1, high=1000)  # lazy path-length penalty interval (paper: 4)
+    pl_decay: float = ranged(0.01, low=0, high=1)  # rate of the running mean path length
+    w_avg_beta: float = ranged(0.995, low=0, high=1)  # decay of the tracked mean w (truncation's centre)
 
 
 @RECIPES.register("gan", "GANs on images or points: any loss, penalties, n_critic, DiffAugment, PacGAN packing, "
@@ -75,6 +92,12 @@ class GANRecipe(Recipe):
         if len(kinds) != 1:
             raise GankitError(f"the gan recipe learns one field of kind {' or '.join(SAMPLE_KINDS)}; dataset "
                               f"'{data.name}' has {', '.join(f'{k} ({f.kind})' for k, f in data.fields.items())}")
+        if o.ada:
+            parse_pipeline(o.ada)
+            if o.pack > 1:
+                raise GankitError("gan.ada works with gan.pack=1 (it augments single images)")
+            if data.fields[kinds[0]].kind != "image":
+                raise GankitError(f"gan.ada augments images; dataset '{data.name}' has {data.fields[kinds[0]].kind}")
 
     def __init__(self, cfg: Config, data):
         super().__init__(cfg)
@@ -88,20 +111,34 @@ class GANRecipe(Recipe):
         spec = PairSpec(o.z_dim, data.fields[self.real_key].shape, data.num_classes, o.conditional, o.pack)
         G, D = build_pair(o.net, cfg.parts[o.net], spec)
         self.nets = nn.ModuleDict({"G": G, "D": D})
+        self.styled = hasattr(G, "mapping") and hasattr(G, "synthesis")  # a style-based G: w, mixing, path length
+        if (o.style_mixing > 0 or o.pl_weight > 0) and not self.styled:
+            raise GankitError(f"gan.style_mixing and gan.pl_weight need a style-based generator (gan.net=stylegan2), "
+                              f"not '{o.net}'")
+        self.ada = AdaptiveAugment(o.ada, o.ada_target, o.ada_interval, o.ada_kimg) if o.ada else None
+        if o.pl_weight > 0:
+            self.register_buffer("pl_mean", torch.zeros(()))  # running mean path length, checkpointed
         self.loss = LOSSES.get(o.loss)
         self.reuse_fakes = o.reuse_fakes
         self.policy = parse_policy(o.augment)
         self.lazy_r1 = o.r1_gamma > 0 and o.r1_every > 1
         # without batch statistics in D, judging real and fake in one pass equals two passes, and is faster
-        self.joint_d = not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules())
+        # (nor across samples: minibatch std would mix real and fake in one group)
+        self.joint_d = not any(isinstance(m, nn.modules.batchnorm._BatchNorm) or getattr(m, "couples_batch", False)
+                               for m in D.modules())
         # with reuse, the D phase that precedes a G phase builds G's graph and keeps its fakes
         self.D_then_G = Phase("D", "D", ("D", "G") if o.reuse_fakes else ("D",))
         self.D_only = Phase("D", "D", ("D",))
         self.D_reg = Phase("Dreg", "D", ("D",))
         self.G_phase = Phase("G", "G", ("G",))
+        self.G_reg = Phase("Greg", "G", ("G",))
 
     def optimizers(self) -> dict[str, OptimSpec]:
-        return {"G": self.group("G", ("G",)), "D": self.group("D", ("D",))}
+        o = self.options
+        lazy = o.lazy_scaling
+        g_every = o.pl_every if (lazy and o.pl_weight > 0) else 1
+        d_every = o.r1_every if (lazy and self.lazy_r1) else 1
+        return {"G": self.group("G", ("G",), g_every), "D": self.group("D", ("D",), d_every)}
 
     @property
     def num_classes(self) -> int:
@@ -136,6 +173,8 @@ class GANRecipe(Recipe):
             phases.append(self.D_reg)
         if g_step:
             phases += [self.G_phase] * self.options.g_steps
+            if self.options.pl_weight > 0 and step % self.options.pl_every == 0:
+                phases.append(self.G_reg)
         return phases
 
     # ------------------------------------------------------------ pieces
@@ -148,7 +187,35 @@ class GANRecipe(Recipe):
         return batch["label"], c_fake
 
     def _augment(self, x: torch.Tensor, ctx: StepContext) -> torch.Tensor:
-        return diff_augment(x, self.policy, ctx) if self.policy else x
+        x = diff_augment(x, self.policy, ctx) if self.policy else x
+        return self.ada(x, ctx) if self.ada is not None else x
+
+    def _noise(self, ctx: StepContext):
+        """Per-pixel noise of a style-based G, from the step's draws (so runs, resumes and torchrun repeat)."""
+        return lambda shape, device: ctx.randn(*shape)
+
+    def _ws(self, z: torch.Tensor, c: torch.Tensor | None, ctx: StepContext, track: bool = False) -> torch.Tensor:
+        """One w per layer [N, num_ws, w_dim]: mapping(z), and with probability style_mixing (one draw per
+        batch) a second mapping's w from a random layer on. `track` moves the mean w towards this batch's."""
+        G, o = self.G, self.options
+        w = G.mapping(z, c)
+        if track:
+            with torch.no_grad():
+                G.mapping.w_avg.lerp_(ctx.dist.gather(w.detach()).mean(0), 1.0 - o.w_avg_beta)
+        ws = w[:, None].repeat(1, G.num_ws, 1)
+        if o.style_mixing > 0:
+            whole = ctx.whole()  # one decision and one cutoff for the global batch
+            mix, cutoff = bool(whole.rand(1) < o.style_mixing), int(whole.randint(1, G.num_ws, 1))
+            z2 = ctx.randn(len(z), G.z_dim)
+            if mix:
+                ws[:, cutoff:] = G.mapping(z2, c)[:, None]
+        return ws
+
+    def _fakes(self, n: int, c: torch.Tensor | None, ctx: StepContext, track: bool = False) -> torch.Tensor:
+        z = ctx.randn(n, self.G.z_dim)
+        if not self.styled:
+            return self.G(z, c)
+        return self.G.synthesis(self._ws(z, c, ctx, track), self._noise(ctx))
 
     def _pack(self, x: torch.Tensor) -> torch.Tensor:
         """PacGAN: D judges `pack` samples at once, stacked along the channel axis (identity when pack=1)."""
@@ -176,15 +243,38 @@ class GANRecipe(Recipe):
         o = self.options
         real = batch[self.real_key]
         c_real, _ = self._labels(batch, len(real), ctx)
-        r1 = r1_penalty(self.D, self._pack(real), c_real)
+        r1 = self._r1(real, c_real, ctx)
         return {"loss": 0.5 * o.r1_gamma * o.r1_every * r1, "r1": r1.detach()}
+
+    def _r1(self, real: torch.Tensor, c_real: torch.Tensor | None, ctx: StepContext) -> torch.Tensor:
+        """R1 on real samples; with ADA, of D after the augmentation (as its paper), w.r.t. the real images."""
+        if self.ada is None:
+            return r1_penalty(self.D, self._pack(real), c_real)
+        return r1_penalty(lambda x, c: self.D(self.ada(x, ctx), c), real, c_real)
+
+    def phase_Greg(self, phase: Phase, batch: Batch, ctx: StepContext) -> dict[str, torch.Tensor]:
+        """StyleGAN2's lazy path-length penalty on half a batch: the length J^T y of the image's gradient w.r.t.
+        w, for y ~ N(0, I) / sqrt(pixels), should stay at its running mean, scaled by its interval."""
+        o = self.options
+        n = max(1, len(batch[self.real_key]) // 2)
+        _, c_fake = self._labels({"label": batch.get("label")}, n, ctx)
+        ws = self._ws(ctx.randn(n, self.G.z_dim), c_fake, ctx)
+        fake = self.G.synthesis(ws, self._noise(ctx))
+        y = ctx.randn(*fake.shape) / (fake.shape[2] * fake.shape[3]) ** 0.5
+        (grad,) = torch.autograd.grad((fake * y).sum(), ws, create_graph=True)
+        lengths = grad.square().sum(2).mean(1).sqrt()  # [n]
+        with torch.no_grad():
+            self.pl_mean.lerp_(ctx.dist.gather(lengths.detach()).mean(), o.pl_decay)
+        penalty = (lengths - self.pl_mean).square().mean()
+        return {"loss": o.pl_weight * o.pl_every * penalty, "pl_penalty": penalty.detach(),
+                "pl_mean": self.pl_mean.clone()}
 
     def phase_D(self, phase: Phase, batch: Batch, ctx: StepContext) -> dict[str, torch.Tensor]:
         """D's adversarial loss on real samples and detached fakes, with the configured penalties."""
         o = self.options
         real = batch[self.real_key]  # [N, C, H, W] images or [N, 2] points
         c_real, c_fake = self._labels(batch, len(real), ctx)
-        fake = self.G(ctx.randn(len(real), self.G.z_dim), c_fake)
+        fake = self._fakes(len(real), c_fake, ctx, track=True)
         if "G" in phase.grads:
             ctx.scratch["fake"] = (fake, c_fake)
         if self.joint_d:
@@ -197,6 +287,8 @@ class GANRecipe(Recipe):
             logits_fake, classes_fake = self._judge(fake.detach(), c_fake, ctx)
         loss = self.loss.d(logits_real, logits_fake)
         out = self._d_stats(logits_real, logits_fake)
+        if self.ada is not None:
+            out.update(self._ada_step(logits_real, ctx))
         if o.gp_weight > 0:
             # one interpolation weight per D input (a sample, or a pack of samples), U[0, 1]
             real_in, fake_in = self._pack(real), self._pack(fake)
@@ -204,7 +296,7 @@ class GANRecipe(Recipe):
             loss = loss + o.gp_weight * gp
             out["gp"] = gp.detach()
         if o.r1_gamma > 0 and not self.lazy_r1:
-            r1 = r1_penalty(self.D, self._pack(real), c_real)
+            r1 = self._r1(real, c_real, ctx)
             loss = loss + 0.5 * o.r1_gamma * r1
             out["r1"] = r1.detach()
         if classes_real is not None:
@@ -220,12 +312,20 @@ class GANRecipe(Recipe):
         else:
             real = batch[self.real_key]
             _, c_fake = self._labels(batch, len(real), ctx)
-            fake = self.G(ctx.randn(len(real), self.G.z_dim), c_fake)
+            fake = self._fakes(len(real), c_fake, ctx)
         logits_fake, classes_fake = self._judge(fake, c_fake, ctx)
         loss = self.loss.g(logits_fake)
         if classes_fake is not None:
             loss = loss + self.options.acgan_weight * F.cross_entropy(classes_fake, c_fake)
         return {"loss": loss}
+
+    def _ada_step(self, logits_real: torch.Tensor, ctx: StepContext) -> dict[str, torch.Tensor]:
+        """Count D's signs on real images; every ada_interval steps move p. -> stats: p and the last r_t."""
+        self.ada.observe(logits_real, ctx.dist)
+        out = {"ada_p": self.ada.p.clone()}
+        if (ctx.step + 1) % self.options.ada_interval == 0:
+            out["ada_rt"] = torch.tensor(self.ada.adjust())
+        return out
 
     @torch.no_grad()
     def after_phase(self, phase: Phase, ctx: StepContext) -> None:
