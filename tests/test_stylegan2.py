@@ -170,3 +170,48 @@ def test_style_options_need_a_style_based_generator():
         cfg = resolve("mnist-stylegan2", TINY + extra)
         with pytest.raises(GankitError, match=message):
             build_recipe(cfg, load_data(cfg.data))
+
+
+def tiny_run(folder, steps=2, extra=()):
+    from conftest import TINY
+    from gankit.config import resolve
+    from gankit.trainer import Trainer
+
+    cfg = resolve("mnist-stylegan2", TINY + [f"train.steps={steps}", "train.batch_size=8", "stylegan2.g_width=4",
+                                             "stylegan2.d_width=4", "stylegan2.max_width=8", "stylegan2.w_dim=8",
+                                             *extra])
+    Trainer(cfg, folder, progress=False).fit()
+    return folder
+
+
+def test_sample_truncation_from_the_command_line(tmp_path, capsys):
+    import numpy as np
+
+    from gankit.cli import main
+
+    run = tiny_run(tmp_path / "run")
+    outs = {}
+    for psi in ("1", "0.5", "0"):
+        out = tmp_path / f"psi{psi}.npz"
+        assert main(["sample", str(run), "--n", "6", "--out", str(out), "--truncation", psi]) == 0
+        outs[psi] = np.load(out)["images"]
+    assert np.array_equal(outs["1"], np.load(str(tmp_path / "psi1.npz"))["images"])
+    assert not np.array_equal(outs["0.5"], outs["1"])
+    assert all(np.array_equal(outs["0"][0], image) for image in outs["0"])  # psi 0: the image of w_avg, six times
+    capsys.readouterr()
+    for psi, message in (("3", "between 0 and 2"), ("nan", "between 0 and 2")):
+        assert main(["sample", str(run), "--n", "4", "--out", str(tmp_path / "bad.png"), "--truncation", psi]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and not (tmp_path / "bad.png").exists()
+
+
+def test_truncation_is_refused_for_other_generators(tmp_path, capsys):
+    from conftest import TINY
+    from gankit.cli import main
+    from gankit.config import resolve
+    from gankit.trainer import Trainer
+
+    cfg = resolve("seed-mlp", TINY + ["train.steps=1"])
+    Trainer(cfg, tmp_path / "mlp", progress=False).fit()
+    assert main(["sample", str(tmp_path / "mlp"), "--out", str(tmp_path / "g.png"), "--truncation", "0.7"]) == 2
+    assert "needs a style-based generator" in capsys.readouterr().err

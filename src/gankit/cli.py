@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Draw images from a run folder or a generator export; text models write text.",
                        epilog="examples:\n  gankit sample runs/RUN --n 64 --out grid.png\n"
                               "  gankit sample runs/RUN --n 10000 --out samples.npz   (key images, uint8 N,H,W,C)\n"
-                              "  gankit sample runs/POEMS --n 20 --out poems.txt --temperature 0.8 --prefix 床前",
+                              "  gankit sample runs/POEMS --n 20 --out poems.txt --temperature 0.8 --prefix 床前\n"
+                              "  gankit sample runs/STYLEGAN --n 64 --out grid.png --truncation 0.7",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder, generator.safetensors or generator.json")
     p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, help="text models: sampling temperature, lower = safer and less "
                                                      "varied (default: the run's textgan.temperature)")
     p.add_argument("--prefix", default="", help="text models: every sample starts with this text")
+    p.add_argument("--truncation", type=float, metavar="PSI",
+                   help="style-based models (StyleGAN2): pull each w towards the average w, w_avg + psi (w - "
+                        "w_avg); lower = more typical, less varied samples (1 = none, 0.7 is common)")
     p.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
 
     p = sub.add_parser("upscale", help="upscale your own picture with a super-resolution run (mnist-sr, ...)",
@@ -296,13 +300,16 @@ def cmd_sample(args) -> int:
     if Path(args.out).is_file() and not args.overwrite:  # checked before any work
         raise GankitError(f"{args.out} already exists: choose another --out, or replace it with --overwrite")
     pipeline = load_generator(args.source)
+    if args.truncation is not None and not hasattr(pipeline.nets.get("G"), "truncate"):
+        raise GankitError("--truncation needs a style-based generator (gan.net=stylegan2)")
     if pipeline.kind == "tokens" and args.label is None:
         out = save_text_samples(pipeline, args.n, Path(args.out), args.seed, args.temperature, args.prefix)
     elif args.temperature is not None or args.prefix:
         raise GankitError("--temperature and --prefix are for text models; this one makes "
                           f"{pipeline.kind}s")
     else:
-        out = save_samples(pipeline, args.n, Path(args.out), seed=args.seed, label=args.label)
+        options = {} if args.truncation is None else {"truncation": args.truncation}
+        out = save_samples(pipeline, args.n, Path(args.out), seed=args.seed, label=args.label, **options)
     print(f"wrote {args.n} samples to {out}")
     return 0
 

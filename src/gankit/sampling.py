@@ -136,10 +136,10 @@ class Pipeline:
         return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
 
     def sample_with_labels(self, n: int, seed: int = 0, label: int | None = None, per_row: int = 0,
-                           batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor | None]:
+                           batch_size: int = 1000, **options) -> tuple[torch.Tensor, torch.Tensor | None]:
         """n samples (uint8 images or float points) and their labels (None when unconditional)."""
         labels = self.labels_for(n, label, per_row)
-        out = self.draw(n, seed, labels, batch_size, inputs=self.inputs)
+        out = self.draw(n, seed, labels, batch_size, inputs=self.inputs, **options)
         return out[self.recipe.main_output], labels
 
     def sample(self, n: int, seed: int = 0, label: int | None = None) -> torch.Tensor:
@@ -178,11 +178,12 @@ MAX_GRID = 10_000  # images in one .png grid; beyond this a grid is no longer so
 
 
 def save_samples(pipeline: Pipeline, n: int, out: Path, seed: int = 0, label: int | None = None,
-                 batch_size: int = 1000) -> Path:
+                 batch_size: int = 1000, **options) -> Path:
     """n samples into a file. .png: a grid, one class per row for a conditional model (or a scatter plot of
     points). .npz: key `images`, uint8 (N, H, W, C), or `points`, float32 (N, 2), and `labels` for a conditional
     model; streamed to disk batch by batch, so memory holds one batch whatever n is, and refused up front when
-    the disk cannot hold it. Text models write .txt (see save_text_samples)."""
+    the disk cannot hold it. Text models write .txt (see save_text_samples). `options` go to the recipe's
+    generate (truncation=psi for a style-based G)."""
     out = Path(out)
     if out.is_dir():
         raise GankitError(f"{out} is a folder: give a file name ending in .png (a grid) or .npz (arrays)")
@@ -202,13 +203,13 @@ def save_samples(pipeline: Pipeline, n: int, out: Path, seed: int = 0, label: in
         if pipeline.recipe.translates:  # held-out inputs beside their outputs and targets
             pipeline.labels_for(n, label)  # refuses --label
             return save_outputs(pipeline.draw(n, seed, inputs="eval", batch_size=batch_size), pipeline.recipe.outputs, out)
-        samples, _ = pipeline.sample_with_labels(n, seed, label, per_row=cols)
+        samples, _ = pipeline.sample_with_labels(n, seed, label, per_row=cols, **options)
         return save_picture(samples, out, pipeline.kind, nrow=cols)
     if out.suffix != ".npz":
         raise GankitError(f"cannot write samples to '{out.name}': use a .png (grid) or .npz (arrays) file")
     labels = pipeline.labels_for(n, label)
     main = pipeline.recipe.main_output
-    batches = pipeline.batches(n, seed, labels, batch_size, inputs=pipeline.inputs)
+    batches = pipeline.batches(n, seed, labels, batch_size, inputs=pipeline.inputs, **options)
     first = next(batches)[main]  # its shape and type tell what one sample takes on disk
     points = pipeline.kind == "points"
     key, dtype = ("points", np.float32) if points else ("images", np.uint8)

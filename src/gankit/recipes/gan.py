@@ -345,9 +345,20 @@ class GANRecipe(Recipe):
             inputs["c"] = labels.to(draws.device)
         return inputs
 
-    def generate(self, nets: Mapping[str, nn.Module], inputs: Batch, **options) -> Batch:
-        """{"fake": samples in G's range, and "label" when conditional}."""
-        out = {"fake": nets["G"](inputs["z"], inputs.get("c"))}
+    def generate(self, nets: Mapping[str, nn.Module], inputs: Batch, truncation: float | None = None,
+                 **options) -> Batch:
+        """{"fake": samples in G's range, and "label" when conditional}; `truncation` psi pulls a style-based G's
+        w towards its average w (1 = none)."""
+        G = nets["G"]
+        if truncation is None or truncation == 1:
+            fake = G(inputs["z"], inputs.get("c"))
+        elif not hasattr(G, "truncate"):
+            raise GankitError("--truncation needs a style-based generator (gan.net=stylegan2)")
+        elif not 0 <= truncation <= 2:
+            raise GankitError(f"--truncation must be between 0 and 2 (1 = none), got {truncation}")
+        else:
+            fake = G(inputs["z"], inputs.get("c"), truncation=truncation)
+        out = {"fake": fake}
         if "c" in inputs:
             out["label"] = inputs["c"]
         return out
