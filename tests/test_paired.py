@@ -249,7 +249,7 @@ def test_apply_commands_refuse_bad_input_in_one_line(tiny_runs, tmp_path, capsys
         (["upscale", sr, str(tmp_path / "text.png"), "--out", str(tmp_path / "o.png")], "cannot read image"),
         (["upscale", inpaint, str(tmp_path / "in.png"), "--out", str(tmp_path / "o.png")], "does not upscale"),
         (["upscale", sr, str(tmp_path / "in.png"), "--out", str(tmp_path / "in.png")], "is one of the inputs"),
-        (["upscale", sr, str(tmp_path / "in.png"), "--out", str(tmp_path / "o.txt")], "must be an image file name"),
+        (["upscale", sr, str(tmp_path / "in.png"), "--out", str(tmp_path / "o.txt")], "must be a file name ending in .png or .jpg"),
     ]
     for argv, message in cases:
         assert main(argv) == 2, argv

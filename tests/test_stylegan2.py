@@ -215,3 +215,54 @@ def test_truncation_is_refused_for_other_generators(tmp_path, capsys):
     Trainer(cfg, tmp_path / "mlp", progress=False).fit()
     assert main(["sample", str(tmp_path / "mlp"), "--out", str(tmp_path / "g.png"), "--truncation", "0.7"]) == 2
     assert "needs a style-based generator" in capsys.readouterr().err
+
+
+def test_latent_walks_loop_and_the_mixing_grid_takes_styles_by_range(tmp_path, capsys):
+    from PIL import Image
+
+    from gankit.cli import main
+    from gankit.latent import layer_ranges, slerp
+    from gankit.sampling import load_generator
+
+    run = tiny_run(tmp_path / "run")
+    gif = tmp_path / "walk.gif"
+    assert main(["interpolate", str(run), "--out", str(gif), "--walks", "3", "--keys", "3", "--steps", "4"]) == 0
+    with Image.open(gif) as picture:
+        assert picture.n_frames == 12 and picture.info["loop"] == 0 and picture.size[0] > 3 * 64
+    G = load_generator(run).nets["G"]
+    assert layer_ranges(G) == {"coarse": [0, 1, 2], "middle": [3, 4], "fine": [5, 6, 7]}  # 4-8, 16, 32 px
+    mix = tmp_path / "mix.png"
+    assert main(["mix", str(run), "--out", str(mix), "--cols", "4", "--rows", "2"]) == 0
+    assert "coarse: 4px, 8px; middle: 16px; fine: 32px" in capsys.readouterr().out
+    with Image.open(mix) as picture:  # 5 columns (B, then 4 A) x 7 rows (A, then 2 per range), 34 px cells x 2
+        assert picture.size == ((5 * 34 + 2) * 2, (7 * 34 + 2) * 2)
+    a, b = torch.randn(4, 8), torch.randn(4, 8)
+    assert torch.allclose(slerp(a, b, 0.0), a, atol=1e-5) and torch.allclose(slerp(a, b, 1.0), b, atol=1e-5)
+    u, v = torch.tensor([[3.0, 0.0]]), torch.tensor([[0.0, 3.0]])
+    assert torch.allclose(slerp(u, v, 0.5).norm(), torch.tensor(3.0))  # along the circle, not the chord
+
+
+def test_walks_of_other_gans_and_bad_requests(tmp_path, capsys):
+    from conftest import TINY
+    from gankit.cli import main
+    from gankit.config import resolve
+    from gankit.trainer import Trainer
+
+    Trainer(resolve("seed-mlp", TINY + ["train.steps=1"]), tmp_path / "mlp", progress=False).fit()
+    gif = tmp_path / "mlp.gif"
+    assert main(["interpolate", str(tmp_path / "mlp"), "--out", str(gif), "--keys", "2", "--steps", "2"]) == 0
+    capsys.readouterr()
+    cases = [(["interpolate", str(tmp_path / "mlp"), "--out", str(gif)], "already exists"),
+             (["interpolate", str(tmp_path / "mlp"), "--out", str(tmp_path / "w.png")], "ending in .gif"),
+             (["interpolate", str(tmp_path / "mlp"), "--out", str(tmp_path / "w.gif"), "--keys", "1"], "--keys >= 2"),
+             (["interpolate", str(tmp_path / "mlp"), "--out", str(tmp_path / "w.gif"), "--steps", "1000"], "at most 2000"),
+             (["interpolate", str(tmp_path / "mlp"), "--out", str(tmp_path / "w.gif"), "--walks", "0"], "--walks"),
+             (["interpolate", str(tmp_path / "mlp"), "--out", str(tmp_path / "w.gif"), "--fps", "0"], "--fps"),
+             (["mix", str(tmp_path / "mlp"), "--out", str(tmp_path / "m.png")], "needs a style-based generator"),
+             (["interpolate", str(tmp_path / "mlp"), "--out", str(tmp_path / "w.gif"), "--truncation", "0.5"],
+              "needs a style-based generator")]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (argv, err)
+    assert not (tmp_path / "w.gif").exists() and not (tmp_path / "m.png").exists()

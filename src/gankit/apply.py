@@ -49,12 +49,16 @@ def open_picture(path: Path, channels: int, what: str = "image") -> torch.Tensor
     return x.unsqueeze(0) if x.dim() == 2 else x.permute(2, 0, 1)  # [C, H, W]
 
 
-def check_output(out: Path, sources: list[Path], overwrite: bool) -> Path:
-    """`out` as a picture file to write: an image name, not a folder, never one of the inputs, and not an
-    existing file unless `overwrite`. Checked before any work, so that a refusal costs nothing."""
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def check_output(out: Path, sources: list[Path], overwrite: bool, suffixes: tuple[str, ...] = PICTURE_SUFFIXES) -> Path:
+    """`out` as a picture file to write: a name with one of `suffixes`, not a folder, never one of the inputs,
+    and not an existing file unless `overwrite`. Checked before any work, so that a refusal costs nothing."""
     out = Path(out)
-    if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"):
-        raise GankitError(f"--out {out} must be an image file name (.png, .jpg, ...)")
+    if out.suffix.lower() not in suffixes:
+        raise GankitError(f"--out {out} must be a file name ending in {' or '.join(suffixes[:2])}"
+                          + (", ..." if len(suffixes) > 2 else ""))
     if out.is_dir():
         raise GankitError(f"--out {out} is a folder: give a file name")
     if any(out.exists() and out.resolve() == Path(s).resolve() for s in sources):

@@ -88,6 +88,37 @@ def build_parser() -> argparse.ArgumentParser:
                         "w_avg); lower = more typical, less varied samples (1 = none, 0.7 is common)")
     p.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
 
+    p = sub.add_parser("interpolate", help="a latent walk of a trained image GAN, as an animated GIF",
+                       description="Walk through a generator's latent space: --walks walks side by side, each "
+                                   "visiting --keys random latents (and back to the first, so the GIF loops), "
+                                   "--steps frames between two. A style-based G (StyleGAN2) walks in W, others in z.",
+                       epilog="examples:\n  gankit interpolate runs/RUN --out walk.gif\n"
+                              "  gankit interpolate runs/RUN --out walk.gif --walks 4 --keys 6 --steps 24 --truncation 0.7",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder or generator export of an image GAN")
+    p.add_argument("--out", required=True, help="the animated .gif to write")
+    p.add_argument("--walks", type=int, default=8, help="walks side by side (default 8)")
+    p.add_argument("--keys", type=int, default=4, help="latents each walk visits (default 4)")
+    p.add_argument("--steps", type=int, default=16, help="frames from one latent to the next (default 16)")
+    p.add_argument("--fps", type=float, default=12.0, help="frames per second (default 12)")
+    p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    p.add_argument("--truncation", type=float, metavar="PSI", help="style-based models: truncation psi (1 = none)")
+    p.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
+
+    p = sub.add_parser("mix", help="the style-mixing grid of a StyleGAN2 run",
+                       description="Mix the styles of two sets of samples: the top row holds sources A, the left "
+                                   "column sources B; each cell is A drawn with B's styles at one range of layers "
+                                   "(coarse: shape, middle, fine: strokes and texture), one block of rows per range.",
+                       epilog="example:\n  gankit mix runs/RUN --out mix.png --cols 6 --rows 2",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder or generator export of a style-based GAN")
+    p.add_argument("--out", required=True, help="the .png to write")
+    p.add_argument("--cols", type=int, default=5, help="sources A, one per column (default 5)")
+    p.add_argument("--rows", type=int, default=2, help="sources B per range of layers (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    p.add_argument("--truncation", type=float, metavar="PSI", help="truncation psi (1 = none)")
+    p.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
+
     p = sub.add_parser("upscale", help="upscale your own picture with a super-resolution run (mnist-sr, ...)",
                        description="Upscale an image of any size with a trained super-resolution model: the "
                                    "generator runs on overlapping tiles of its training size, blended without seams.",
@@ -396,6 +427,33 @@ def cmd_upscale(args) -> int:
     return 0
 
 
+def cmd_interpolate(args) -> int:
+    from .apply import check_output
+    from .latent import latent_walk, save_gif
+    from .sampling import load_generator
+
+    out = check_output(Path(args.out), [], args.overwrite, suffixes=(".gif",))
+    pipeline = load_generator(args.source)
+    frames = latent_walk(pipeline, args.walks, args.keys, args.steps, args.seed, args.truncation)
+    save_gif(frames, out, args.fps)
+    print(f"wrote {len(frames)} frames of {args.walks} walks ({len(frames) / args.fps:.1f} s) to {out}")
+    return 0
+
+
+def cmd_mix(args) -> int:
+    from .apply import check_output
+    from .latent import describe_ranges, save_picture_array, style_generator, style_mix
+    from .sampling import load_generator
+
+    out = check_output(Path(args.out), [], args.overwrite)
+    pipeline = load_generator(args.source)
+    grid, ranges = style_mix(pipeline, args.cols, args.rows, args.seed, args.truncation)
+    save_picture_array(grid, out, pipeline.fields[next(iter(pipeline.fields))].shape[-1])
+    print(f"wrote {out}: top row sources A, left column sources B; blocks of {args.rows} rows take B's styles at "
+          f"{describe_ranges(style_generator(pipeline), ranges)}")
+    return 0
+
+
 def cmd_inpaint(args) -> int:
     from .apply import MASK_THRESHOLD, check_output, inpaint, open_picture, save_picture_file
     from .sampling import load_generator
@@ -518,6 +576,7 @@ def cmd_doctor(args) -> int:
 
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "export": cmd_export, "bench": cmd_bench,
             "upscale": cmd_upscale, "inpaint": cmd_inpaint, "translate": cmd_translate,
+            "interpolate": cmd_interpolate, "mix": cmd_mix,
             "list": cmd_list, "doctor": cmd_doctor}
 
 

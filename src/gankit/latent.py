@@ -1,0 +1,174 @@
+"""Pictures of a noise-driven generator's latent space: latent walks (an animated GIF) and, for style-based
+generators, the style-mixing grid.
+
+A walk visits `keys` random latents and comes back to the first, so that the GIF loops without a jump. A
+style-based G walks in W (linear steps between mapped latents, as the paper's path-length measure does); any
+other G walks in z along great circles (spherical steps keep a Gaussian latent's typical length).
+
+The mixing grid (the StyleGAN papers' figure): its top row holds the column sources A, its left column the row
+sources B; each cell is A with B's styles at one range of layers, coarse (the lowest third of resolutions:
+pose, shape), middle or fine (the highest: stroke, texture), one block of rows per range.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .checkpoint import atomic_write
+from .data.base import to_uint8
+from .draws import Draws
+from .errors import GankitError
+from .report import image_grid
+from .sampling import Pipeline
+
+MAX_FRAMES = 2000
+MAX_WALKS = 64
+MAX_MIX_COLS, MAX_MIX_ROWS = 16, 8
+RANGES = ("coarse", "middle", "fine")
+
+
+def noise_image_model(pipeline: Pipeline, what: str) -> None:
+    if pipeline.inputs != "noise" or pipeline.kind != "image":
+        made = "translates images" if pipeline.inputs != "noise" else f"makes {pipeline.kind}s"
+        raise GankitError(f"{what} shows an image GAN drawn from noise; this model {made}")
+
+
+def style_generator(pipeline: Pipeline) -> torch.nn.Module | None:
+    G = pipeline.nets.get("G")
+    return G if hasattr(G, "mapping") and hasattr(G, "synthesis") else None
+
+
+def check_truncation(pipeline: Pipeline, truncation: float | None) -> float:
+    if truncation is None:
+        return 1.0
+    if style_generator(pipeline) is None:
+        raise GankitError("--truncation needs a style-based generator (gan.net=stylegan2)")
+    if not 0 <= truncation <= 2:
+        raise GankitError(f"--truncation must be between 0 and 2 (1 = none), got {truncation}")
+    return truncation
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    """Spherical interpolation between latents a and b [N, D], row by row (linear where they are parallel)."""
+    cos = torch.nn.functional.cosine_similarity(a, b, dim=1).clamp(-1, 1)[:, None]
+    omega = torch.acos(cos)
+    sin = torch.sin(omega)
+    linear = sin.abs() < 1e-6
+    wa = torch.where(linear, 1 - t, torch.sin((1 - t) * omega) / sin.where(~linear, torch.ones_like(sin)))
+    wb = torch.where(linear, torch.full_like(sin, t), torch.sin(t * omega) / sin.where(~linear, torch.ones_like(sin)))
+    return wa * a + wb * b
+
+
+@torch.no_grad()
+def latent_walk(pipeline: Pipeline, walks: int, keys: int, steps: int, seed: int = 0,
+                truncation: float | None = None) -> torch.Tensor:
+    """uint8 frames [keys * steps, walks, C, H, W]: `walks` walks side by side through `keys` latents each,
+    `steps` frames from one to the next (the last leg returns to the first latent)."""
+    noise_image_model(pipeline, "gankit interpolate")
+    psi = check_truncation(pipeline, truncation)
+    if not 1 <= walks <= MAX_WALKS:
+        raise GankitError(f"--walks must be between 1 and {MAX_WALKS}, got {walks}")
+    if keys < 2 or steps < 1 or keys * steps > MAX_FRAMES:
+        raise GankitError(f"a walk needs --keys >= 2 and --steps >= 1, at most {MAX_FRAMES} frames in all "
+                          f"(keys x steps), got {keys} x {steps}")
+    draws = Draws.seeded(seed, pipeline.device)
+    labels = pipeline.labels_for(walks, None)
+    starts = [pipeline.recipe.noise_inputs(walks, draws, labels) for _ in range(keys)]
+    G = style_generator(pipeline)
+    pipeline.nets["G"].eval()
+    if G is not None:
+        points = [G.truncate(G.mapping(s["z"], s.get("c")), psi) for s in starts]
+    else:
+        points = [s["z"] for s in starts]
+    frames = []
+    for k in range(keys):
+        a, b = points[k], points[(k + 1) % keys]
+        for i in range(steps):
+            t = i / steps
+            if G is not None:
+                w = torch.lerp(a, b, t)
+                image = G.synthesis(w[:, None].expand(-1, G.num_ws, -1))
+            else:
+                inputs = {"z": slerp(a, b, t), **({"c": starts[0]["c"]} if "c" in starts[0] else {})}
+                image = pipeline.generate(inputs)[pipeline.recipe.main_output]
+            frames.append(to_uint8(image).cpu())
+    return torch.stack(frames)
+
+
+def save_gif(frames: torch.Tensor, out: Path, fps: float = 12.0, nrow: int = 0) -> Path:
+    """uint8 frames [F, N, C, H, W] -> an endlessly looping GIF, each frame a grid of the N images (small
+    images enlarged, nearest neighbour, to at least 64 px)."""
+    if not 0.5 <= fps <= 50:
+        raise GankitError(f"--fps must be between 0.5 and 50, got {fps}")
+    scale = max(1, 64 // frames.shape[-1])
+    pictures = []
+    for frame in frames:
+        grid = image_grid(frame, nrow or min(len(frame), 8))
+        picture = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
+        if scale > 1:
+            picture = picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
+        pictures.append(picture)
+    atomic_write(out, lambda tmp: pictures[0].save(tmp, format="GIF", save_all=True, append_images=pictures[1:],
+                                                   duration=round(1000 / fps), loop=0))
+    return Path(out)
+
+
+def layer_ranges(G: torch.nn.Module) -> dict[str, list[int]]:
+    """Style indices per range: layer i of the synthesis network works at level (i + 1) // 2 (side s0 * 2^level);
+    levels split into thirds: coarse, middle, fine."""
+    levels = G.synthesis.num_ws // 2 - 1  # k: the number of doublings
+    out = {name: [] for name in RANGES}
+    for i in range(G.synthesis.num_ws):
+        level = min((i + 1) // 2, levels)
+        out[RANGES[min(2, int(3 * level / (levels + 1)))]].append(i)
+    return out
+
+
+@torch.no_grad()
+def style_mix(pipeline: Pipeline, cols: int = 5, rows: int = 2, seed: int = 0,
+              truncation: float | None = None) -> tuple[np.ndarray, dict[str, list[int]]]:
+    """The style-mixing grid as one uint8 picture [H, W, C], and the style indices of each range."""
+    noise_image_model(pipeline, "gankit mix")
+    G = style_generator(pipeline)
+    if G is None:
+        raise GankitError("gankit mix needs a style-based generator (gan.net=stylegan2): only it has styles to mix")
+    psi = check_truncation(pipeline, truncation)
+    if not (1 <= cols <= MAX_MIX_COLS and 1 <= rows <= MAX_MIX_ROWS):
+        raise GankitError(f"--cols must be between 1 and {MAX_MIX_COLS} and --rows between 1 and {MAX_MIX_ROWS}, "
+                          f"got {cols} and {rows}")
+    G.eval()
+    draws = Draws.seeded(seed, pipeline.device)
+    a = pipeline.recipe.noise_inputs(cols, draws, pipeline.labels_for(cols, None))
+    b = pipeline.recipe.noise_inputs(rows, draws, pipeline.labels_for(rows, None))
+    wa, wb = (G.truncate(G.mapping(s["z"], s.get("c")), psi) for s in (a, b))
+    render = lambda ws: to_uint8(G.synthesis(ws)).cpu()  # noqa: E731
+    broadcast = lambda w: w[:, None].expand(-1, G.num_ws, -1).clone()  # noqa: E731
+    a_images, b_images = render(broadcast(wa)), render(broadcast(wb))
+    blank = torch.zeros_like(a_images[:1])
+    cells = [blank, a_images]
+    ranges = layer_ranges(G)
+    for name in (r for r in RANGES if ranges[r]):
+        for i in range(rows):
+            ws = broadcast(wa)
+            ws[:, ranges[name]] = wb[i]
+            cells += [b_images[i:i + 1], render(ws)]
+    return image_grid(torch.cat(cells), cols + 1), ranges
+
+
+def save_picture_array(grid: np.ndarray, out: Path, side: int) -> Path:
+    picture = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
+    scale = max(1, 64 // side)
+    if scale > 1:
+        picture = picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
+    atomic_write(out, lambda tmp: picture.save(tmp, format="PNG"))
+    return Path(out)
+
+
+def describe_ranges(G: torch.nn.Module, ranges: dict[str, list[int]]) -> str:
+    s0 = G.synthesis.const.shape[-1]
+    sides = lambda idx: sorted({s0 * 2 ** min((i + 1) // 2, G.synthesis.num_ws // 2 - 1) for i in idx})  # noqa: E731
+    return "; ".join(f"{name}: {', '.join(f'{s}px' for s in sides(idx))}" for name, idx in ranges.items() if idx)
+
