@@ -220,3 +220,30 @@ def test_read_idx_rejects_truncated_files(tmp_path):
     path.write_bytes(gzip.compress(b"hello world"))
     with pytest.raises(GankitError, match="not an IDX file"):
         read_idx(path)
+
+
+def test_bundled_emoji_are_colour_pictures_on_white():
+    from gankit.data.emoji import bundled_emoji
+
+    data = load_data(DataConfig(name="emoji"))
+    images = data.arrays["image"]
+    assert images.shape == (1360, 3, 64, 64) and images.dtype == torch.uint8
+    assert (images[:, :, 0, 0] == 255).all()  # white corners
+    spread = images.float().std(1).mean((1, 2))  # colour: the channels differ
+    assert (spread > 5).float().mean() > 0.8
+    codes = bundled_emoji()["codes"]
+    assert 0x1F600 in codes and len(set(codes.tolist())) == 1360 and data.info["codes"][:3] == codes[:3].tolist()
+    small = load_data(DataConfig(name="emoji", resolution=32, limit=10))
+    assert small.arrays["image"].shape == (10, 3, 32, 32)
+    assert torch.equal(load_data(DataConfig(name="emoji", split="test")).arrays["image"], images)
+
+
+def test_glyph_fonts_label_each_glyph_by_font_and_hold_out_characters():
+    train, test = (load_data(DataConfig(name="glyph-fonts", split=s)) for s in ("train", "test"))
+    assert train.class_names == ("hei", "kai", "ming", "droid") and len(train) + len(test) == 15020
+    assert set(train.arrays["label"].tolist()) == {0, 1, 2, 3}
+    glyphs = load_data(DataConfig(name="glyphs", split="test", fonts="hei,kai"))
+    hei = test.arrays["image"][test.arrays["label"] == 0]
+    assert torch.equal(hei, 255 - glyphs.arrays["a"])  # the held-out characters, white ink on black
+    limited = load_data(DataConfig(name="glyph-fonts", limit=200))
+    assert len(limited) == 200 and len(set(limited.arrays["label"].tolist())) == 4

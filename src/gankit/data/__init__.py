@@ -1,6 +1,6 @@
 """Datasets, chosen by name: each returns in-memory named arrays that follow the Dataset protocol."""
 
-from . import folder, glyphs, mnist, paired, photos, stacked, text, toy, unpaired  # noqa: F401  (registers the datasets)
+from . import emoji, folder, glyphs, mnist, paired, photos, stacked, text, toy, unpaired  # noqa: F401  (registers the datasets)
 from ..config import DataConfig
 from ..errors import GankitError
 from ..registry import DATASETS

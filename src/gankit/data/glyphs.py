@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ..config import DataConfig
 from ..errors import GankitError
 from ..registry import DATASETS
-from .base import ArrayData
+from .base import ArrayData, ImageData, fit_images
 
 SIDE = 64                # pixels a side
 FONT_SIZE = 56           # points: the glyph's em box inside the 64 px square
@@ -142,3 +142,26 @@ def load_glyphs(cfg: DataConfig) -> ArrayData:
     text = torch.tensor([[ord(chars[i])] for i in index])  # [N, 1]: each glyph's character, as a code point
     return ArrayData({"a": to_tensor(a), "b": to_tensor(b), "text": text}, {"a": "image", "b": "image", "text": "tokens"},
                      "glyphs", protocol="paired-psnr", info={"chars": [chars[i] for i in index], "fonts": (source, target)})
+
+
+@DATASETS.register("glyph-fonts", "Chinese characters in the four bundled fonts, one image each, labelled by font "
+                                  "(a multi-font style space for GANs); 64x64, 20% of characters held out")
+def load_glyph_fonts(cfg: DataConfig) -> ArrayData:
+    """Every glyph of every bundled font (white ink on black, as MNIST), label = the font's index in
+    BUNDLED_FONTS; split by character as `glyphs` is."""
+    if cfg.split not in ("train", "test"):
+        raise GankitError(f"glyph-fonts has splits train and test, not '{cfg.split}'")
+    bundled = bundled_glyphs()
+    chars = len(bundled["chars"])
+    wanted = held_out_characters(chars) == (cfg.split == "test")
+    images, labels = [], []
+    for index, font in enumerate(BUNDLED_FONTS):
+        keep = bundled["present"][index] & wanted
+        images.append(255 - bundled["glyphs"][index][keep])
+        labels.append(np.full(int(keep.sum()), index))
+    x, y = np.concatenate(images), np.concatenate(labels)
+    if cfg.limit:  # a spread of fonts, not the first font's glyphs only
+        order = np.random.default_rng(SPLIT_SEED).permutation(len(x))[:cfg.limit]
+        x, y = x[order], y[order]
+    x = fit_images(torch.from_numpy(np.ascontiguousarray(x)).unsqueeze(1), cfg.resolution, cfg.channels)
+    return ImageData(x, torch.from_numpy(y.astype(np.int64)), BUNDLED_FONTS, "glyph-fonts", protocol="image-fid")
