@@ -90,3 +90,21 @@ def test_p_follows_the_sign_of_d_on_real_images():
     assert float(ada.p) == pytest.approx(0.25)
     state = ada.state_dict()
     assert {"p", "sign_sum", "sign_count"} <= set(state)
+
+
+def test_the_curves_show_p(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from unittest import mock
+
+    import matplotlib.axes
+
+    from gankit.report import plot_curves
+
+    records = [{"step": s, "loss/D": 1.0, "loss/G": 1.0, "D(x)": 0.6, "D(G(z))": 0.4, "ada_p": s / 100} for s in range(10)]
+    with mock.patch("matplotlib.axes.Axes.twinx", wraps=matplotlib.axes.Axes.twinx, autospec=True) as twin:
+        assert plot_curves(records, tmp_path / "curves.png").is_file()
+    assert twin.call_count == 1
+    plot_curves([{k: v for k, v in r.items() if k != "ada_p"} for r in records], tmp_path / "plain.png")
+    assert twin.call_count == 1  # no second axis without ADA

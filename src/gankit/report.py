@@ -121,8 +121,14 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> Path | None
     ax_prob.set_xlabel("step")
     ax_prob.set_ylabel("mean probability" if probabilistic else "mean critic output" if "D_real" in shown else "value")
     if shown:
-        ax_prob.legend()
+        ax_prob.legend(loc="upper left")
     ax_prob.grid(alpha=0.3)
+    if any("ada_p" in r for r in records):  # adaptive augmentation: its probability on its own 0-1 axis
+        ax_p = ax_prob.twinx()
+        ax_p.plot(steps, [r.get("ada_p", np.nan) for r in records], color="tab:green", linestyle="--", label="ADA p")
+        ax_p.set_ylim(0, 1)
+        ax_p.set_ylabel("ADA p")
+        ax_p.legend(loc="upper right")
     if fid_records:
         axes[2].plot([r["step"] for r in fid_records], [r["fid"] for r in fid_records], marker="o")
         axes[2].set_yscale("log")
