@@ -266,3 +266,19 @@ def test_walks_of_other_gans_and_bad_requests(tmp_path, capsys):
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, (argv, err)
     assert not (tmp_path / "w.gif").exists() and not (tmp_path / "m.png").exists()
+
+
+def test_truncation_curve_script_scores_each_psi_with_the_same_latents(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    run = tiny_run(tmp_path / "run")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "truncation_curve.py"
+    done = subprocess.run([sys.executable, str(script), str(run), str(run), "--out", str(tmp_path / "t.png"),
+                           "--psi", "1", "0", "--n", "40"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads((tmp_path / "t.json").read_text())["rows"]
+    assert [r["psi"] for r in rows] == [0.0, 1.0, 0.0, 1.0] and rows[0]["fid"] == rows[2]["fid"]  # repeatable
+    assert rows[0]["card"]["n_samples"] == 40 and "| 0 |" in (tmp_path / "t.md").read_text()
