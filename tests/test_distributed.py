@@ -55,3 +55,23 @@ def test_a_cyclegan_with_its_pools_trains_the_same_in_two_processes(tmp_path):
             out_one, out_two = one.nets[name].eval()(x), two.nets[name].eval()(x)
         assert torch.allclose(out_one, out_two, atol=1e-5), name
         assert not torch.allclose(out_one, load_generator(tmp_path / "one").nets[name].eval()(x * 0), atol=1e-3)
+
+
+# StyleGAN2 with ADA: noise, style mixing, augmentation and path-length draws come from the trainer's draws
+# and minibatch-std groups are consecutive samples, so two processes train as one
+STYLEGAN_ARGS = ["train", "mnist-stylegan2", "--no-progress", "--steps", "6"] + sum(
+    (["--set", s] for s in TINY + ["train.batch_size=8", "stylegan2.g_width=4", "stylegan2.d_width=4",
+                                   "stylegan2.max_width=8", "stylegan2.w_dim=8", "gan.ada=bgc", "gan.ada_kimg=0.01",
+                                   "gan.ada_interval=2", "gan.r1_every=2", "gan.pl_every=2", "train.threads=1",
+                                   "train.precision=fp32"]), [])
+
+
+def test_stylegan2_with_ada_trains_the_same_in_two_processes(tmp_path):
+    run(tmp_path / "one", 1, STYLEGAN_ARGS)
+    run(tmp_path / "two", 2, STYLEGAN_ARGS)
+    one, two = load_generator(tmp_path / "one"), load_generator(tmp_path / "two")
+    a, b = one.nets["G"].state_dict(), two.nets["G"].state_dict()
+    assert a["mapping.w_avg"].abs().sum() > 0
+    assert all(torch.allclose(a[k], b[k], atol=1e-5, rtol=1e-4) for k in a), [k for k in a if not torch.allclose(a[k], b[k], atol=1e-5, rtol=1e-4)]
+    records = [line for line in (tmp_path / "two" / "stats.jsonl").read_text().splitlines()]
+    assert '"ada_p"' in records[-1]

@@ -102,10 +102,10 @@ def test_minibatch_std_appends_the_mean_deviation_of_each_group():
     x = torch.arange(2 * 8 * 1 * 2 * 2, dtype=torch.float).view(8, 2, 2, 2) ** 1.5
     out = MinibatchStd(group=4)(x)
     assert out.shape == (8, 3, 2, 2) and torch.equal(out[:, :2], x)
-    for j in range(2):  # group j holds samples j, j + 2, j + 4, j + 6
-        group = x[j::2]
+    for j in range(2):  # group j holds samples 4j ... 4j + 3
+        group = x[4 * j:4 * j + 4]
         expected = (group.var(0, unbiased=False) + 1e-8).sqrt().mean()
-        assert torch.allclose(out[j::2, 2], expected.expand(4, 2, 2))
+        assert torch.allclose(out[4 * j:4 * j + 4, 2], expected.expand(4, 2, 2))
     assert MinibatchStd(group=4)(torch.randn(6, 2, 3, 3)).shape == (6, 3, 3, 3)  # 6 is no multiple of 4: groups of 2
 
 

@@ -216,9 +216,11 @@ class MinibatchStd(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, c, h, w = x.shape
         g = math.gcd(self.group, n)  # groups must divide the batch
-        y = x.reshape(g, n // g, c, h, w)
-        y = (y.var(0, unbiased=False) + 1e-8).sqrt().mean((1, 2, 3))  # [n // g]
-        y = y.repeat(g).view(n, 1, 1, 1).expand(n, 1, h, w)          # sample j of each group gets its group's
+        # groups of consecutive samples (the paper strides them): a batch split among processes in consecutive
+        # shards then forms the same groups as in one process
+        y = x.reshape(n // g, g, c, h, w)
+        y = (y.var(1, unbiased=False) + 1e-8).sqrt().mean((1, 2, 3))  # [n // g]
+        y = y.repeat_interleave(g).view(n, 1, 1, 1).expand(n, 1, h, w)
         return torch.cat([x, y], 1)
 
 
