@@ -106,6 +106,17 @@ def test_bench_quality_writes_tables(tmp_path, capsys):
     assert len(runs) == 2 and all("modes" in r and "card" in r for r in runs)
 
 
+def test_bench_quality_measures_the_baselines_alone_with_zero_seeds(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["bench", "quality", "--suite", "unpaired", "--seeds", "0", "--out", str(out)]) == 2
+    assert "--seeds must be at least 1 (or 0 with --baselines" in capsys.readouterr().err and not out.exists()
+    assert main(["bench", "quality", "--suite", "unpaired", "--seeds", "0", "--baselines", "--out", str(out),
+                 "--runs", str(tmp_path / "runs")]) == 0
+    table = (out / "quality-unpaired.md").read_text()
+    assert "| identity: each digit kept as it is (no training) | 1 | 0 | 0 | 0.5331 | 0.7688 |" in table
+    assert "cyclegan-digits |" not in table and not (tmp_path / "runs").exists()
+
+
 def test_bench_speed_writes_a_table_with_the_ratio_and_the_bound(tmp_path, capsys):
     args = ["bench", "speed", "--preset", "seed-mlp", "--steps", "2", "--rounds", "1", "--repeats", "2", "--sample-n", "300",
             "--out", str(tmp_path), "--set", "data.limit=512", "--set", "mlp.g_hidden=[32]", "--set", "mlp.d_hidden=[32]"]

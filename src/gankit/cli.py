@@ -208,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "unpaired"],
                    help="preset suite (default mnist)")
     p.add_argument("--presets", nargs="*", help="only these presets of the suite")
-    p.add_argument("--seeds", type=int, default=3, help="seeds per preset (default 3)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per preset (default 3; 0 with --baselines: only the "
+                                                        "untrained baselines, to merge with preset runs)")
     p.add_argument("--minutes", type=float, help="training minutes per run (default: each preset's own budget)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key in every run")
@@ -539,6 +540,9 @@ def cmd_bench(args) -> int:
     if args.merge:
         print(merge(args.suite, [Path(f) for f in args.merge], Path(args.out)))
         return 0
+    if args.seeds < 0 or (args.seeds == 0 and not args.baselines):
+        raise GankitError(f"--seeds must be at least 1 (or 0 with --baselines: the untrained baselines alone), "
+                          f"got {args.seeds}")
     print(quality(args.suite, args.seeds, args.minutes, Path(args.out), Path(args.runs), args.presets, args.overrides,
                   args.baselines))
     return 0

@@ -227,7 +227,7 @@ def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path
             print(json.dumps({k: row.get(k) for k in ["preset", "seed", "steps", "train_s", *COLUMNS[suite]]}), flush=True)
             # rewritten after every run, so that an interrupted suite keeps what it measured
             text = write_tables(suite, rows, out, seeds, minutes)
-    return text
+    return text or write_tables(suite, rows, out, seeds, minutes)  # baselines alone (--seeds 0)
 
 
 def merge(suite: str, files: list[Path], out: Path) -> str:
