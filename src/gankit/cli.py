@@ -332,8 +332,9 @@ def cmd_sample(args) -> int:
     if Path(args.out).is_file() and not args.overwrite:  # checked before any work
         raise GankitError(f"{args.out} already exists: choose another --out, or replace it with --overwrite")
     pipeline = load_generator(args.source)
-    if args.truncation is not None and not hasattr(pipeline.nets.get("G"), "truncate"):
-        raise GankitError("--truncation needs a style-based generator (gan.net=stylegan2)")
+    from .nets.stylegan2 import check_truncation
+
+    check_truncation(pipeline.nets.get("G"), args.truncation)  # before any work
     if pipeline.kind == "tokens" and args.label is None:
         out = save_text_samples(pipeline, args.n, Path(args.out), args.seed, args.temperature, args.prefix)
     elif args.temperature is not None or args.prefix:

@@ -22,6 +22,7 @@ from .data.base import to_uint8
 from .draws import Draws
 from .errors import GankitError
 from .report import image_grid
+from .nets.stylegan2 import check_truncation
 from .sampling import Pipeline
 
 MAX_FRAMES = 2000
@@ -41,16 +42,6 @@ def style_generator(pipeline: Pipeline) -> torch.nn.Module | None:
     return G if hasattr(G, "mapping") and hasattr(G, "synthesis") else None
 
 
-def check_truncation(pipeline: Pipeline, truncation: float | None) -> float:
-    if truncation is None:
-        return 1.0
-    if style_generator(pipeline) is None:
-        raise GankitError("--truncation needs a style-based generator (gan.net=stylegan2)")
-    if not 0 <= truncation <= 2:
-        raise GankitError(f"--truncation must be between 0 and 2 (1 = none), got {truncation}")
-    return truncation
-
-
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
     """Spherical interpolation between latents a and b [N, D], row by row (linear where they are parallel)."""
     cos = torch.nn.functional.cosine_similarity(a, b, dim=1).clamp(-1, 1)[:, None]
@@ -68,7 +59,7 @@ def latent_walk(pipeline: Pipeline, walks: int, keys: int, steps: int, seed: int
     """uint8 frames [keys * steps, walks, C, H, W]: `walks` walks side by side through `keys` latents each,
     `steps` frames from one to the next (the last leg returns to the first latent)."""
     noise_image_model(pipeline, "gankit interpolate")
-    psi = check_truncation(pipeline, truncation)
+    psi = check_truncation(pipeline.nets.get("G"), truncation)
     if not 1 <= walks <= MAX_WALKS:
         raise GankitError(f"--walks must be between 1 and {MAX_WALKS}, got {walks}")
     if keys < 2 or steps < 1 or keys * steps > MAX_FRAMES:
@@ -135,7 +126,7 @@ def style_mix(pipeline: Pipeline, cols: int = 5, rows: int = 2, seed: int = 0,
     G = style_generator(pipeline)
     if G is None:
         raise GankitError("gankit mix needs a style-based generator (gan.net=stylegan2): only it has styles to mix")
-    psi = check_truncation(pipeline, truncation)
+    psi = check_truncation(G, truncation)
     if not (1 <= cols <= MAX_MIX_COLS and 1 <= rows <= MAX_MIX_ROWS):
         raise GankitError(f"--cols must be between 1 and {MAX_MIX_COLS} and --rows between 1 and {MAX_MIX_ROWS}, "
                           f"got {cols} and {rows}")

@@ -23,6 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..config import ranged
+from ..errors import GankitError
 from ..registry import NETWORKS
 from .base import Discriminator, ImageGenerator
 from .layers import ClassHead, check_conditional, packed, pyramid
@@ -201,6 +202,18 @@ class StyleGAN2Generator(ImageGenerator):
                 noise: NoiseFn | None = None) -> torch.Tensor:
         w = self.truncate(self.mapping(z, c), truncation)
         return self.synthesis(w[:, None].expand(-1, self.num_ws, -1), noise)  # [N, C, H, W]
+
+
+def check_truncation(G: nn.Module | None, psi: float | None) -> float:
+    """The truncation psi to draw with (1 when not given); a one-line error for a generator without styles or a
+    psi outside [0, 2]."""
+    if psi is None:
+        return 1.0
+    if not hasattr(G, "truncate"):
+        raise GankitError("--truncation needs a style-based generator (gan.net=stylegan2)")
+    if not 0 <= psi <= 2:
+        raise GankitError(f"--truncation must be between 0 and 2 (1 = none), got {psi}")
+    return psi
 
 
 class MinibatchStd(nn.Module):

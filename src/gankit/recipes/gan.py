@@ -32,6 +32,7 @@ from ..errors import GankitError
 from ..losses import gradient_penalty, r1_penalty
 from ..nets import PairSpec, build_pair
 from ..nets.layers import CONDITIONAL_MODES
+from ..nets.stylegan2 import check_truncation
 from ..registry import LOSSES, NETWORKS, RECIPES
 from .base import Batch, OptimSpec, Phase, Recipe, StepContext
 
@@ -350,14 +351,8 @@ class GANRecipe(Recipe):
         """{"fake": samples in G's range, and "label" when conditional}; `truncation` psi pulls a style-based G's
         w towards its average w (1 = none)."""
         G = nets["G"]
-        if truncation is None or truncation == 1:
-            fake = G(inputs["z"], inputs.get("c"))
-        elif not hasattr(G, "truncate"):
-            raise GankitError("--truncation needs a style-based generator (gan.net=stylegan2)")
-        elif not 0 <= truncation <= 2:
-            raise GankitError(f"--truncation must be between 0 and 2 (1 = none), got {truncation}")
-        else:
-            fake = G(inputs["z"], inputs.get("c"), truncation=truncation)
+        psi = check_truncation(G, truncation)
+        fake = G(inputs["z"], inputs.get("c")) if psi == 1 else G(inputs["z"], inputs.get("c"), truncation=psi)
         out = {"fake": fake}
         if "c" in inputs:
             out["label"] = inputs["c"]
