@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3,
                    help="speed: fresh processes per preset, each timing both loops; the ratio is their median (default 3)")
     p.add_argument("--suite", default="mnist", choices=["mnist", "toy", "stacked", "paired", "oracle", "poems", "names",
-                                                        "unpaired"],
+                                                        "unpaired", "ada"],
                    help="preset suite (default mnist)")
     p.add_argument("--presets", nargs="*", help="only these presets of the suite")
     p.add_argument("--seeds", type=int, default=3, help="seeds per preset (default 3; 0 with --baselines: only the "
