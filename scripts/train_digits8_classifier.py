@@ -4,7 +4,7 @@ deterministically on the CPU, and write its weights.
 usage: python scripts/train_digits8_classifier.py [--out src/gankit/metrics/assets/digits8_classifier.safetensors]
 
 It judges CycleGAN's MNIST -> 8x8-digits translations: does the translated digit keep its label? The network is
-the MNIST classifier's (gankit/metrics/mnist_net.py); it learns from the 1,438 training digits of digit-styles
+the MNIST classifier's (gankit/nets/mnist_net.py); it learns from the 1,438 training digits of digit-styles
 only (shifts of up to 2 px as augmentation) and prints its accuracy on the 359 held-out ones. One thread, fixed
 seeds and deterministic algorithms; the SHA-256 of the weights is recorded beside them.
 """
@@ -20,7 +20,7 @@ from train_mnist_classifier import ASSETS, shift, train  # the same augmentation
 from gankit.config import DataConfig
 from gankit.data import load_data
 from gankit.data.base import to_float
-from gankit.metrics.mnist_net import MNISTNet
+from gankit.nets.mnist_net import MNISTNet
 
 
 def split(name: str) -> tuple[torch.Tensor, torch.Tensor]:

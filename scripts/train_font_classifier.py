@@ -21,7 +21,7 @@ from train_mnist_classifier import train  # the same loop as the MNIST classifie
 
 from gankit.data.base import to_float
 from gankit.data.glyphs import bundled_glyphs, held_out_characters
-from gankit.metrics.font_net import FONTS, FontNet
+from gankit.nets.font_net import FONTS, FontNet
 
 ASSETS = Path(__file__).resolve().parents[1] / "src" / "gankit" / "metrics" / "assets"
 SHIFT = 4

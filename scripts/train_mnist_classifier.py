@@ -19,7 +19,7 @@ from safetensors.torch import save_file
 
 from gankit.data.base import to_float
 from gankit.data.mnist import bundled_mnist
-from gankit.metrics.mnist_net import MNISTNet
+from gankit.nets.mnist_net import MNISTNet
 
 ASSETS = Path(__file__).resolve().parents[1] / "src" / "gankit" / "metrics" / "assets"
 

@@ -91,7 +91,7 @@ def test_sections_follow_the_components():
         resolve("mnist-dcgan", ["resnet.g_width=8"])
     with pytest.raises(GankitError, match="config section 'mlp' is not used"):
         config_from_dict({"mlp": {"g_hidden": [8]}})
-    with pytest.raises(GankitError, match="unknown network 'nope'; valid: dcgan, mlp, resnet, toy-mlp"):
+    with pytest.raises(GankitError, match="unknown network 'nope'; valid: dcgan, mlp, resnet, stylegan2, toy-mlp"):
         resolve("mnist-dcgan", ["gan.net=nope"])
     with pytest.raises(GankitError, match="unknown recipe 'stylegan'; valid: cyclegan, gan"):
         resolve("mnist-dcgan", ["recipe=stylegan"])

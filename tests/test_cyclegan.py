@@ -76,7 +76,8 @@ def test_the_generator_loss_is_adversarial_plus_cycle_plus_identity():
                                                                              f"cyclegan.identity={identity}"]), data)
         batch = data.batch(torch.arange(8), Draws.seeded(0))
         out = recipe.phase_G(recipe.G_phase, batch, StepContext(torch.Generator().manual_seed(0)))
-        expected = out["adversarial"] + cycle * out["cycle"] + cycle * identity * out.get("identity", 0.0)
+        expected = out["adversarial"] + cycle * out["cycle"] + cycle * identity * out.get("identity", 0.0) + \
+            out["semantic"]  # the preset's semantic loss, weight 1
         assert out["loss"].item() == pytest.approx(float(expected), rel=1e-5)
         assert ("identity" in out) == (identity > 0)
 
@@ -193,5 +194,5 @@ def test_domains_that_cannot_be_translated_are_refused_in_one_line():
     for fields, message in cases:
         with pytest.raises(GankitError, match=message):
             build_recipe(cfg, Fields(fields, name="mine"))
-    build_recipe(resolve("cyclegan-digits", TINY + SMALL + ["cyclegan.identity=0"]),
+    build_recipe(resolve("cyclegan-digits", TINY + SMALL + ["cyclegan.identity=0", "cyclegan.semantic=0"]),
                  Fields({"a": Field("image", (1, 28, 28)), "b": Field("image", (3, 28, 28))}))  # grey <-> colour

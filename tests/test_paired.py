@@ -363,7 +363,7 @@ def test_results_are_never_overwritten_without_asking(tiny_runs, tmp_path, capsy
 def test_the_font_classifier_reads_held_out_glyphs_by_design():
     from gankit.config import DataConfig
     from gankit.metrics.features import get_extractor
-    from gankit.metrics.font_net import FONTS, font_class
+    from gankit.nets.font_net import FONTS, font_class
 
     fonts = get_extractor("fonts")
     assert json.loads((Path(__file__).parents[1] / "src/gankit/metrics/assets/font_classifier.json").read_text()

@@ -3,22 +3,17 @@ of its weights, which goes on every evaluation card. Inputs are uint8 images [N,
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
 
 from ..data.base import fit_images, to_float
 from ..errors import GankitError
+from ..nets.classifiers import bundled_classifier, sha256
 from ..registry import EXTRACTORS
-from .font_net import FontNet
-from .mnist_net import MNISTNet
 
 
 class Extractor:
@@ -28,24 +23,6 @@ class Extractor:
 
     def __call__(self, images: torch.Tensor, batch_size: int = 1000) -> dict[str, np.ndarray]:
         raise NotImplementedError
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def load_bundled(net: torch.nn.Module, stem: str, what: str) -> tuple[torch.nn.Module, str]:
-    """A network with the weights shipped as metrics/assets/<stem>.safetensors, after checking them against the
-    SHA-256 recorded beside them by the script that trained them -> (net in eval mode, checksum)."""
-    assets = resources.files("gankit") / "metrics" / "assets"
-    with resources.as_file(assets / f"{stem}.safetensors") as path:
-        checksum = sha256(path)
-        recorded = json.loads((assets / f"{stem}.json").read_text())["sha256"]
-        if checksum != recorded:
-            raise GankitError(f"the bundled {what} is damaged (sha256 {checksum[:12]}..., expected "
-                              f"{recorded[:12]}...); reinstall gankit")
-        net.load_state_dict(load_file(str(path)))
-    return net.eval(), checksum
 
 
 class BundledClassifier(Extractor):
@@ -70,7 +47,7 @@ class MNISTExtractor(BundledClassifier):
     name, side = "mnist", 28
 
     def __init__(self) -> None:
-        self.net, self.checksum = load_bundled(MNISTNet(), "mnist_classifier", "MNIST classifier")
+        self.net, self.checksum = bundled_classifier(self.name)
 
 
 @EXTRACTORS.register("digits8", "the bundled classifier of scikit-learn's 8x8 digits upscaled to 28x28 (99.4% "
@@ -79,7 +56,7 @@ class Digits8Extractor(BundledClassifier):
     name, side = "digits8", 28
 
     def __init__(self) -> None:
-        self.net, self.checksum = load_bundled(MNISTNet(), "digits8_classifier", "8x8-digits classifier")
+        self.net, self.checksum = bundled_classifier(self.name)
 
 
 @EXTRACTORS.register("fonts", "the bundled font classifier: which design (hei, kai, ming) drew a 64x64 glyph")
@@ -87,7 +64,7 @@ class FontExtractor(BundledClassifier):
     name, side = "fonts", 64
 
     def __init__(self) -> None:
-        self.net, self.checksum = load_bundled(FontNet(), "font_classifier", "font classifier")
+        self.net, self.checksum = bundled_classifier(self.name)
 
 INCEPTION_FILE = "inception-2015-12-05.pt"
 INCEPTION_URL = "https://api.ngc.nvidia.com/v2/models/nvidia/research/stylegan3/versions/1/files/metrics/" + INCEPTION_FILE

@@ -26,7 +26,7 @@ from ..registry import PROTOCOLS
 from . import modes, ocr, pixels, scores, text
 from .evaluate import eval_setup, evaluate_images
 from .features import get_extractor
-from .font_net import font_class
+from ..nets.font_net import font_class
 
 MIXTURE_SAMPLES = 2500
 STACKED_SAMPLES = 26000

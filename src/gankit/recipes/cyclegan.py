@@ -32,7 +32,8 @@ from ..config import Config, OptimGroup, ranged
 from ..draws import Draws
 from ..errors import GankitError
 from ..nets.translator import PAIR_CRITICS, TRANSLATORS, TranslatorSpec
-from ..registry import EXTRACTORS, LOSSES, RECIPES
+from ..nets.classifiers import BUNDLED, bundled_classifier
+from ..registry import LOSSES, RECIPES
 from .base import Batch, OptimSpec, Phase, Recipe, StepContext
 
 
@@ -50,23 +51,21 @@ class CycleGANOptions:
     classifier_b: str = "digits8"    # ... of domain B
 
 
-def semantic_classifier(name: str, key: str, shape) -> type:
-    """The bundled classifier `name` (its extractor class) after checking that it reads domain `key`'s images."""
-    from ..metrics.features import BundledClassifier
-
-    extractor = EXTRACTORS.get(name)
-    if not issubclass(extractor, BundledClassifier):
+def semantic_classifier(name: str, key: str, shape) -> str:
+    """`name` after checking that it is a bundled classifier that reads domain `key`'s images of `shape`."""
+    if name not in BUNDLED:
         raise GankitError(f"cyclegan.classifier_{key}: '{name}' is not a bundled classifier; the semantic loss "
-                          f"needs one that gives class logits (mnist, digits8)")
-    if tuple(shape) != (1, extractor.side, extractor.side):
-        raise GankitError(f"cyclegan.classifier_{key}: '{name}' reads 1 x {extractor.side} x {extractor.side} images, "
+                          f"needs one that gives class logits ({', '.join(BUNDLED)})")
+    side = BUNDLED[name][3]
+    if tuple(shape) != (1, side, side):
+        raise GankitError(f"cyclegan.classifier_{key}: '{name}' reads 1 x {side} x {side} images, "
                           f"domain {key} has {' x '.join(map(str, shape))}")
-    return extractor
+    return name
 
 
-def frozen_classifier(extractor: type) -> nn.Module:
+def frozen_classifier(name: str) -> nn.Module:
     with torch.device("cpu"):  # real weights even while build_recipe probes sizes on the meta device
-        net = extractor().net
+        net, _ = bundled_classifier(name)
     return net.requires_grad_(False)
 
 
