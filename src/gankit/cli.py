@@ -444,13 +444,13 @@ def cmd_interpolate(args) -> int:
 
 def cmd_mix(args) -> int:
     from .apply import check_output
-    from .latent import describe_ranges, save_picture_array, style_generator, style_mix
+    from .latent import describe_ranges, save_mix, style_generator, style_mix
     from .sampling import load_generator
 
     out = check_output(Path(args.out), [], args.overwrite)
     pipeline = load_generator(args.source)
-    grid, ranges = style_mix(pipeline, args.cols, args.rows, args.seed, args.truncation)
-    save_picture_array(grid, out, pipeline.fields[next(iter(pipeline.fields))].shape[-1])
+    cells, ranges = style_mix(pipeline, args.cols, args.rows, args.seed, args.truncation)
+    save_mix(cells, args.cols + 1, out)
     print(f"wrote {out}: top row sources A, left column sources B; blocks of {args.rows} rows take B's styles at "
           f"{describe_ranges(style_generator(pipeline), ranges)}")
     return 0

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 
 from .checkpoint import atomic_write
 from .data.base import to_uint8
 from .draws import Draws
 from .errors import GankitError
-from .report import image_grid
+from .report import grid_picture
 from .nets.stylegan2 import check_truncation
 from .sampling import Pipeline
 
@@ -94,14 +92,7 @@ def save_gif(frames: torch.Tensor, out: Path, fps: float = 12.0, nrow: int = 0) 
     images enlarged, nearest neighbour, to at least 64 px)."""
     if not 0.5 <= fps <= 50:
         raise GankitError(f"--fps must be between 0.5 and 50, got {fps}")
-    scale = max(1, 64 // frames.shape[-1])
-    pictures = []
-    for frame in frames:
-        grid = image_grid(frame, nrow or min(len(frame), 8))
-        picture = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
-        if scale > 1:
-            picture = picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
-        pictures.append(picture)
+    pictures = [grid_picture(frame, nrow or min(len(frame), 8)) for frame in frames]
     atomic_write(out, lambda tmp: pictures[0].save(tmp, format="GIF", save_all=True, append_images=pictures[1:],
                                                    duration=round(1000 / fps), loop=0))
     return Path(out)
@@ -120,8 +111,9 @@ def layer_ranges(G: torch.nn.Module) -> dict[str, list[int]]:
 
 @torch.no_grad()
 def style_mix(pipeline: Pipeline, cols: int = 5, rows: int = 2, seed: int = 0,
-              truncation: float | None = None) -> tuple[np.ndarray, dict[str, list[int]]]:
-    """The style-mixing grid as one uint8 picture [H, W, C], and the style indices of each range."""
+              truncation: float | None = None) -> tuple[torch.Tensor, dict[str, list[int]]]:
+    """The style-mixing grid's cells, uint8 [rows, C, H, W] in rows of cols + 1, and the style indices of each
+    range."""
     noise_image_model(pipeline, "gankit mix")
     G = style_generator(pipeline)
     if G is None:
@@ -146,14 +138,11 @@ def style_mix(pipeline: Pipeline, cols: int = 5, rows: int = 2, seed: int = 0,
             ws = broadcast(wa)
             ws[:, ranges[name]] = wb[i]
             cells += [b_images[i:i + 1], render(ws)]
-    return image_grid(torch.cat(cells), cols + 1), ranges
+    return torch.cat(cells), ranges
 
 
-def save_picture_array(grid: np.ndarray, out: Path, side: int) -> Path:
-    picture = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
-    scale = max(1, 64 // side)
-    if scale > 1:
-        picture = picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
+def save_mix(cells: torch.Tensor, nrow: int, out: Path) -> Path:
+    picture = grid_picture(cells, nrow)
     atomic_write(out, lambda tmp: picture.save(tmp, format="PNG"))
     return Path(out)
 

@@ -26,13 +26,19 @@ def image_grid(images: torch.Tensor, nrow: int = 0, pad: int = 2, pad_value: int
     return grid
 
 
-def save_grid(images: torch.Tensor, path: Path, nrow: int = 0, scale: int = 0) -> Path:
-    """Write uint8 images [N, C, H, W] as a PNG grid; small images are enlarged (nearest) to be seen."""
+def grid_picture(images: torch.Tensor, nrow: int = 0, scale: int = 0) -> Image.Image:
+    """uint8 images [N, C, H, W] as one PIL picture; small images enlarged (nearest) to at least 64 px."""
     grid = image_grid(images, nrow)
     picture = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
     scale = scale or max(1, 64 // images.shape[-1])
     if scale > 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
+    return picture
+
+
+def save_grid(images: torch.Tensor, path: Path, nrow: int = 0, scale: int = 0) -> Path:
+    """Write uint8 images [N, C, H, W] as a PNG grid; small images are enlarged (nearest) to be seen."""
+    picture = grid_picture(images, nrow, scale)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     picture.save(path)
     return Path(path)
