@@ -282,3 +282,26 @@ def test_truncation_curve_script_scores_each_psi_with_the_same_latents(tmp_path)
     rows = json.loads((tmp_path / "t.json").read_text())["rows"]
     assert [r["psi"] for r in rows] == [0.0, 1.0, 0.0, 1.0] and rows[0]["fid"] == rows[2]["fid"]  # repeatable
     assert rows[0]["card"]["n_samples"] == 40 and "| 0 |" in (tmp_path / "t.md").read_text()
+
+
+def test_tanh_output_bounds_the_image_and_the_linear_output_is_the_same_before_it():
+    torch.manual_seed(0)
+    linear, _ = build((1, 32, 32))
+    bounded, _ = build((1, 32, 32), tanh_output=True)
+    bounded.load_state_dict(linear.state_dict())
+    z = torch.randn(8, 20)
+    raw = linear(z)
+    assert raw.abs().max() > 1  # the paper's linear output leaves the data range at initialisation
+    assert torch.allclose(bounded(z), torch.tanh(raw), atol=1e-6)
+
+
+def test_mapping_lr_mul_scales_the_mapping_network_s_stored_weights_not_its_function():
+    torch.manual_seed(0)
+    slow, _ = build((1, 32, 32), mapping_lr_mul=0.01)
+    torch.manual_seed(0)
+    fast, _ = build((1, 32, 32), mapping_lr_mul=1.0)
+    layer_slow, layer_fast = slow.mapping.layers[0], fast.mapping.layers[0]
+    # weights are stored N(0, 1) / lr_mul and used times lr_mul / sqrt(fan_in): same function at initialisation
+    assert torch.allclose(layer_slow.weight * 0.01, layer_fast.weight)
+    z = torch.randn(4, 20)
+    assert torch.allclose(slow.mapping(z), fast.mapping(z), atol=1e-5)

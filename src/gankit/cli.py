@@ -88,6 +88,25 @@ def build_parser() -> argparse.ArgumentParser:
                         "w_avg); lower = more typical, less varied samples (1 = none, 0.7 is common)")
     p.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
 
+    p = sub.add_parser("augment", help="labelled synthetic images from a conditional GAN, to train other models on",
+                       description="Write --n-per-class generated images of every class of a conditional generator "
+                                   "(mnist-cgan, ...): a folder of class subfolders of PNGs (the layout of gankit's "
+                                   "`folder` dataset and torchvision's ImageFolder), or an .npz with `images` uint8 "
+                                   "(N, H, W, C) and `labels`. Does it help a classifier? `gankit bench augment` "
+                                   "measures that (docs/augmentation.md).",
+                       epilog="examples:\n  gankit augment runs/RUN --n-per-class 100 --out synthetic/\n"
+                              "  gankit augment runs/RUN --n-per-class 1000 --out synthetic.npz --seed 1\n"
+                              "  gankit train mnist-dcgan --set data.name=folder --set data.path=synthetic/ "
+                              "--set data.resolution=28 --set data.channels=1",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder or generator export of a conditional GAN")
+    p.add_argument("--n-per-class", type=int, required=True, help="images of each class")
+    p.add_argument("--out", required=True, help="a folder (class subfolders of PNGs) or a file ending in .npz")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    p.add_argument("--truncation", type=float, metavar="PSI", help="style-based models: truncation psi (1 = none)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the class folders (or the .npz) already in --out; other files are kept")
+
     p = sub.add_parser("interpolate", help="a latent walk of a trained image GAN, as an animated GIF",
                        description="Walk through a generator's latent space: --walks walks side by side, each "
                                    "visiting --keys random latents (and back to the first, so the GIF loops), "
@@ -185,14 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
                        description="quality: train every preset of a suite with several seeds, evaluate each run and "
                                    "write a Markdown table and a JSON file beside the published numbers.\n"
                                    "speed: steps/s of gankit's trainer against a plain PyTorch loop, same nets, "
-                                   "batch, losses and optimizer, in alternating rounds; FLOPs and the machine bound.",
+                                   "batch, losses and optimizer, in alternating rounds; FLOPs and the machine bound.\n"
+                                   "augment: with k labelled images per class, does adding a conditional GAN's "
+                                   "samples help a small classifier, against classic augmentation?",
                        epilog="examples:\n  gankit bench quality --suite toy --seeds 3\n"
                               "  gankit bench quality --suite mnist --seeds 3 --minutes 5\n"
                               "  gankit bench speed --preset seed-mlp mnist-dcgan\n"
+                              "  gankit bench augment --seeds 3   (does a cGAN help a classifier with few labels?)\n"
                               "  gankit bench speed --preset mnist-dcgan --device cuda "
                               "--set data.name=random-images --set data.resolution=64",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("kind", choices=["quality", "speed"], help="what to benchmark")
+    p.add_argument("kind", choices=["quality", "speed", "augment"], help="what to benchmark")
     p.add_argument("--preset", nargs="*", default=["seed-mlp", "mnist-dcgan"], help="speed: presets to time")
     p.add_argument("--steps", type=int, default=100, help="speed: steps per timed round (default 100)")
     p.add_argument("--rounds", type=int, default=5, help="speed: alternating timed rounds (default 5)")
@@ -217,6 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", default="runs/bench", help="folder for the training runs (default runs/bench)")
     p.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=None,
                    help="quality: measure the untrained baselines too (default: only with the whole suite)")
+    p.add_argument("--datasets", nargs="+", default=["mnist", "digits8"],
+                   help="augment: labelled image datasets (default mnist digits8)")
+    p.add_argument("--k", type=int, nargs="+", help="augment: labelled images per class (default: mnist 10 100 1000, "
+                                                    "digits8 10 100)")
+    p.add_argument("--ratios", type=int, nargs="+", default=[1, 4],
+                   help="augment: generated images per real one (default 1 4)")
+    p.add_argument("--classifier-steps", type=int, default=1000, help="augment: classifier training steps (default 1000)")
     p.add_argument("--merge", nargs="+", metavar="JSON", help="quality: write one table from the quality-SUITE.json "
                                                                  "files of earlier runs (e.g. presets run side by side)")
 
@@ -429,6 +458,20 @@ def cmd_upscale(args) -> int:
     return 0
 
 
+def cmd_augment(args) -> int:
+    from .nets.stylegan2 import check_truncation
+    from .sampling import load_generator
+    from .synthetic import check_request, write_labelled
+
+    pipeline = load_generator(args.source)
+    check_request(pipeline, args.n_per_class)  # before any work
+    check_truncation(pipeline.nets.get("G"), args.truncation)
+    options = {} if args.truncation is None else {"truncation": args.truncation}
+    out = write_labelled(pipeline, args.n_per_class, Path(args.out), args.seed, args.overwrite, **options)
+    print(f"wrote {args.n_per_class} images of each of {pipeline.recipe.num_classes} classes to {out}")
+    return 0
+
+
 def cmd_interpolate(args) -> int:
     from .apply import check_output
     from .latent import latent_walk, save_gif
@@ -536,6 +579,12 @@ def cmd_bench(args) -> int:
                     sample_n=args.sample_n, parity_steps=args.parity_steps, parity_seeds=args.parity_seeds,
                     repeats=args.repeats))
         return 0
+    if args.kind == "augment":
+        from .bench.augment import bench_augment
+
+        print(bench_augment(args.datasets, args.k, args.seeds, Path(args.out), Path(args.runs) / "augment",
+                            args.overrides, tuple(args.ratios), args.classifier_steps))
+        return 0
     from .bench.quality import merge, quality
 
     if args.merge:
@@ -581,7 +630,7 @@ def cmd_doctor(args) -> int:
 
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "export": cmd_export, "bench": cmd_bench,
             "upscale": cmd_upscale, "inpaint": cmd_inpaint, "translate": cmd_translate,
-            "interpolate": cmd_interpolate, "mix": cmd_mix,
+            "interpolate": cmd_interpolate, "mix": cmd_mix, "augment": cmd_augment,
             "list": cmd_list, "doctor": cmd_doctor}
 
 

@@ -49,6 +49,8 @@ class DataConfig:
     resolution: int = ranged(0, low=4, high=1024, zero_ok=True)  # output side in pixels; 0 keeps the dataset's own
     channels: int = ranged(0, choices=(0, 1, 3))  # 1 grayscale, 3 RGB; 0 keeps the dataset's own
     limit: int = ranged(0, low=0)  # keep only the first N examples (0 = all), for quick runs and tests
+    per_class: int = ranged(0, low=0)  # train split: keep N examples of each class (0 = all), chosen by subset_seed
+    subset_seed: int = ranged(0, low=0)  # which examples per_class keeps (a seeded draw without replacement)
     mirror: str = ""           # base URL to download IDX files from ("" = the dataset's default)
     strict: bool = False       # folder: refuse unreadable files instead of skipping them with a count
     crop: int = ranged(0, low=1, high=1024, zero_ok=True)  # random square crops of this side (0 = whole images)

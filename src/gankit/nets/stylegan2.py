@@ -161,8 +161,9 @@ class SynthesisNetwork(nn.Module):
     whose output is added to the upsampled image so far. Layer i reads style ws[:, i]; a toRGB reads the
     style of the layer after it, as in the paper, so there are 2k + 2 styles."""
 
-    def __init__(self, w_dim: int, channels: int, s0: int, k: int, chans: list[int]):
+    def __init__(self, w_dim: int, channels: int, s0: int, k: int, chans: list[int], tanh_output: bool = False):
         super().__init__()
+        self.tanh_output = tanh_output
         self.const = nn.Parameter(torch.randn(chans[0], s0, s0))
         self.first = SynthesisLayer(chans[0], chans[0], w_dim, s0)
         self.rgb = nn.ModuleList([ToRGB(chans[0], channels, w_dim)])
@@ -180,19 +181,20 @@ class SynthesisNetwork(nn.Module):
             x = conv(up(x, ws[:, 2 * i - 1], noise), ws[:, 2 * i], noise)
             image = F.interpolate(image, scale_factor=2, mode="bilinear", align_corners=False)
             image = image + self.rgb[i](x, ws[:, 2 * i + 1])
-        return image
+        return torch.tanh(image) if self.tanh_output else image
 
 
 class StyleGAN2Generator(ImageGenerator):
     """G(z, c) = synthesis(mapping(z, c), broadcast to every layer), with the truncation trick: w is pulled
     towards the mapping network's w_avg by `truncation` psi (1 = none), w' = w_avg + psi (w - w_avg). Images
-    come out linear (no tanh), as the paper's."""
+    come out linear, as the paper's, or through a tanh (`tanh_output`) for data such as MNIST whose pixels mostly
+    sit at the ends of the range."""
 
     def __init__(self, z_dim: int, image_shape: tuple[int, int, int], num_classes: int, o: "StyleGAN2Options"):
         super().__init__(z_dim, image_shape, num_classes)
         chans = widths(self.k, o.g_width, o.max_width)
-        self.mapping = MappingNetwork(z_dim, o.w_dim, o.mapping_layers, num_classes)
-        self.synthesis = SynthesisNetwork(o.w_dim, image_shape[0], self.s0, self.k, chans)
+        self.mapping = MappingNetwork(z_dim, o.w_dim, o.mapping_layers, num_classes, o.mapping_lr_mul)
+        self.synthesis = SynthesisNetwork(o.w_dim, image_shape[0], self.s0, self.k, chans, o.tanh_output)
         self.num_ws, self.w_dim = self.synthesis.num_ws, o.w_dim
 
     def truncate(self, w: torch.Tensor, psi: float) -> torch.Tensor:
@@ -272,10 +274,14 @@ class StyleGAN2Discriminator(Discriminator):
 class StyleGAN2Options:
     w_dim: int = ranged(128, low=1, high=1024)           # size of w (paper: 512)
     mapping_layers: int = ranged(4, low=1, high=16)      # depth of the mapping network (paper: 8)
+    mapping_lr_mul: float = ranged(0.01, low=1e-4, high=1)  # the mapping network's learning-rate multiplier
     g_width: int = ranged(32, low=1, high=1024)          # G's channels at full resolution, doubling per halving
     d_width: int = ranged(32, low=1, high=1024)          # D's, likewise
     max_width: int = ranged(256, low=1, high=1024)       # cap on both (paper: 512)
     mbstd_group: int = ranged(4, low=1, high=64)         # minibatch-std group size (paper: 4)
+    # images through a tanh (paper: linear). MNIST's pixels mostly sit at -1 exactly; a linear output must learn
+    # to hit that value everywhere, and D wins on that alone while G collapses (docs/stylegan2.md, diagnostics)
+    tanh_output: bool = False
 
 
 @NETWORKS.register("stylegan2", "StyleGAN2: mapping network, modulated convolutions, noise, skip G, residual D "
