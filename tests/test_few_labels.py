@@ -185,7 +185,9 @@ def test_bench_augment_refuses_bad_settings(tmp_path, capsys):
     for extra, message in [(["--seeds", "0"], "--seeds must be at least 1"),
                            (["--ratios", "0"], "--ratios must be whole numbers"),
                            (["--classifier-steps", "0"], "--classifier-steps must be at least 1"),
-                           (["--datasets", "folder"], "give --k for dataset 'folder'")]:
+                           (["--datasets", "folder", "--k", "5"], "runs on mnist and digits8, not 'folder'"),
+                           (["--k", "0"], "--k must be at least 1"),
+                           (["--datasets", "digits8", "--k", "500"], "class 0 of 'digits8' has only")]:
         assert main(base + extra) == 2
         assert message in capsys.readouterr().err
     assert not any(Path(tmp_path).iterdir())

@@ -89,18 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
 
     p = sub.add_parser("augment", help="labelled synthetic images from a conditional GAN, to train other models on",
-                       description="Write --n-per-class generated images of every class of a conditional generator "
-                                   "(mnist-cgan, ...): a folder of class subfolders of PNGs (the layout of gankit's "
-                                   "`folder` dataset and torchvision's ImageFolder), or an .npz with `images` uint8 "
-                                   "(N, H, W, C) and `labels`. Does it help a classifier? `gankit bench augment` "
+                       description="Write N generated images of every class of a conditional generator (mnist-cgan, "
+                                   "...):\na folder of class subfolders of PNGs (the layout of gankit's `folder` "
+                                   "dataset and of torchvision's\nImageFolder), or an .npz with `images` uint8 "
+                                   "(N, H, W, C) and `labels`. Does it help a classifier?\n`gankit bench augment` "
                                    "measures that (docs/augmentation.md).",
                        epilog="examples:\n  gankit augment runs/RUN --n-per-class 100 --out synthetic/\n"
-                              "  gankit augment runs/RUN --n-per-class 1000 --out synthetic.npz --seed 1\n"
-                              "  gankit train mnist-dcgan --set data.name=folder --set data.path=synthetic/ "
-                              "--set data.resolution=28 --set data.channels=1",
+                              "  gankit augment runs/RUN --n-per-class 1000 --out synthetic.npz --seed 1",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder or generator export of a conditional GAN")
-    p.add_argument("--n-per-class", type=int, required=True, help="images of each class")
+    p.add_argument("--n-per-class", type=int, required=True, metavar="N", help="images of each class")
     p.add_argument("--out", required=True, help="a folder (class subfolders of PNGs) or a file ending in .npz")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     p.add_argument("--truncation", type=float, metavar="PSI", help="style-based models: truncation psi (1 = none)")

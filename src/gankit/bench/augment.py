@@ -263,9 +263,13 @@ def bench_augment(datasets: list[str], ks: list[int] | None, seeds: int, out: Pa
     if classifier_steps < 1:
         raise GankitError(f"--classifier-steps must be at least 1, got {classifier_steps}")
     for dataset in datasets:
-        if dataset not in DEFAULT_KS and not ks:
-            raise GankitError(f"give --k for dataset '{dataset}' (defaults exist for {', '.join(DEFAULT_KS)})")
+        if dataset not in DEFAULT_KS:  # each has a held-out split nothing trains on, and a bundled classifier
+            raise GankitError(f"bench augment runs on {' and '.join(DEFAULT_KS)}, not '{dataset}'")
+    if ks and min(ks) < 1:
+        raise GankitError(f"--k must be at least 1 labelled image per class, got {list(ks)}")
     settings = [Setting(d, k, s) for d in datasets for k in (ks or DEFAULT_KS[d]) for s in range(seeds)]
+    for setting in {Setting(s.dataset, s.k, 0) for s in settings}:  # a k too large for a dataset fails now, not later
+        load_data(setting.data)
     meta = {"machine": machine(), "seeds": seeds, "gan_preset": GAN_PRESET, "gan_overrides": list(overrides),
             "classifier_steps": classifier_steps, "ratios": list(ratios)}
     rows, text = [], ""

@@ -91,7 +91,7 @@ def small_digits() -> tuple[torch.Tensor, torch.Tensor]:
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        raise GankitError("digit-styles reads the 8x8 digits inside scikit-learn: pip install 'gankit[digits]'") from None
+        raise GankitError("the 8x8 digits ship inside scikit-learn: pip install 'gankit[digits]'") from None
     found = load_digits()
     small = torch.from_numpy(found.images).float().mul(255.0 / 16.0).unsqueeze(1)  # [N, 1, 8, 8], ink high as MNIST's
     big = F.interpolate(small, size=(SIDE, SIDE), mode="bicubic", align_corners=False)
