@@ -1,13 +1,14 @@
 """The truncation trade-off of style-based runs: FID, precision and recall against psi, in one plot and a table.
 
 usage: python scripts/truncation_curve.py RUN [RUN ...] --out docs/truncation-curve.png
-       [--psi 0.2 0.4 0.6 0.7 0.8 0.9 1.0] [--n 10000] [--seed 0]
+       [--psi 0.2 0.4 0.6 0.7 0.8 0.9 1.0] [--n 10000] [--seed 0] [--row docs/truncation-row.png]
 
 Each run (a StyleGAN2 run folder or export on data gankit has a reference for, e.g. MNIST) draws --n samples
 at each psi with the same latents, scored by the run's own evaluation settings (extractor and reference). With
 several runs (seeds) the plot shows their mean and the table mean +- std. Writes OUT (.png), and beside it
 the table (.md) and the numbers with their evaluation cards (.json). Truncation should trade recall (variety)
-for precision (typicality): psi 0 draws the average w's image every time.
+for precision (typicality): psi 0 draws the average w's image every time. --row writes a picture of the first
+run: the same 10 latents (one column each) at every psi (one row each, psi 0 at the top).
 """
 import argparse
 import json
@@ -15,12 +16,14 @@ import statistics
 from pathlib import Path
 
 import matplotlib
+import torch
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from gankit.errors import GankitError  # noqa: E402
 from gankit.metrics.evaluate import eval_setup, evaluate_images  # noqa: E402
+from gankit.report import grid_picture  # noqa: E402
 from gankit.sampling import load_generator  # noqa: E402
 
 KEYS = ("fid", "precision", "recall")
@@ -41,6 +44,14 @@ def sweep(run: Path, psis: list[float], n: int, seed: int) -> list[dict]:
     return rows
 
 
+def truncation_row(run: Path, psis: list[float], seed: int, out: Path, columns: int = 10) -> None:
+    """The same `columns` latents drawn at psi 0 and every psi, one row per psi, as one picture."""
+    pipeline = load_generator(run)
+    rows = [pipeline.draw(columns, seed, inputs="noise", truncation=psi)[pipeline.recipe.main_output]
+            for psi in [0.0] + [p for p in psis if p != 0]]
+    grid_picture(torch.cat(rows), nrow=columns).save(out)
+
+
 def summary(rows: list[dict], psis: list[float]) -> dict[float, dict[str, tuple[float, float]]]:
     out = {}
     for psi in psis:
@@ -57,10 +68,13 @@ def main() -> None:
     parser.add_argument("--psi", type=float, nargs="+", default=[0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 1.0])
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--row", type=Path, help="also write the truncation row picture of the first run here")
     args = parser.parse_args()
     if args.out.suffix != ".png":
         parser.error("--out must be a .png file")
     psis = sorted(set(args.psi))
+    if args.row:
+        truncation_row(args.runs[0], psis, args.seed, args.row)
     rows = [row for run in args.runs for row in sweep(run, psis, args.n, args.seed)]
     table = summary(rows, psis)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))

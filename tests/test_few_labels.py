@@ -191,3 +191,19 @@ def test_bench_augment_refuses_bad_settings(tmp_path, capsys):
         assert main(base + extra) == 2
         assert message in capsys.readouterr().err
     assert not any(Path(tmp_path).iterdir())
+
+
+@pytest.mark.slow
+def test_a_trained_cgan_s_class_folders_hold_digits_of_their_class(tmp_path):
+    """End to end (about 2 minutes): train mnist-cgan-few on 100 digits a class, write 100 images a class with
+    `gankit augment`, read them back with the folder dataset: the bundled classifier reads >= 95% as the class
+    of their folder (the bench measured 96.0 +- 0.5% at this k)."""
+    run, out = tmp_path / "run", tmp_path / "synthetic"
+    assert main(["train", "mnist-cgan-few", "--out", str(run), "--no-progress"]) == 0
+    assert main(["augment", str(run), "--n-per-class", "100", "--out", str(out)]) == 0
+    data = load_data(DataConfig(name="folder", path=str(out), resolution=28, channels=1))
+    assert torch.equal(torch.bincount(data.labels), torch.full((10,), 100))
+    net, _ = bundled_classifier("mnist")
+    with torch.no_grad():
+        predicted = net(to_float(data.images))[1].argmax(1)
+    assert (predicted == data.labels).float().mean() >= 0.95
