@@ -100,7 +100,7 @@ def test_augment_npz_holds_images_and_labels_and_nothing_is_overwritten_silently
     assert main(["augment", str(cgan_run), "--n-per-class", "1", "--out", str(folder)]) == 0
     (folder / "notes.txt").write_text("mine")
     assert main(["augment", str(cgan_run), "--n-per-class", "2", "--out", str(folder)]) == 2
-    assert "already holds files" in capsys.readouterr().err
+    assert "already exists and is not empty" in capsys.readouterr().err
     assert main(["augment", str(cgan_run), "--n-per-class", "2", "--out", str(folder), "--overwrite"]) == 0
     assert len(list((folder / "4").glob("*.png"))) == 2 and (folder / "notes.txt").read_text() == "mine"
 
@@ -207,3 +207,13 @@ def test_a_trained_cgan_s_class_folders_hold_digits_of_their_class(tmp_path):
     with torch.no_grad():
         predicted = net(to_float(data.images))[1].argmax(1)
     assert (predicted == data.labels).float().mean() >= 0.95
+
+
+def test_augment_treats_a_file_where_a_class_folder_goes_as_taken(cgan_run, tmp_path, capsys):
+    out = tmp_path / "synthetic"
+    out.mkdir()
+    (out / "3").write_text("not a folder")
+    assert main(["augment", str(cgan_run), "--n-per-class", "1", "--out", str(out)]) == 2
+    assert "already exists and is not empty" in capsys.readouterr().err and (out / "3").read_text() == "not a folder"
+    assert main(["augment", str(cgan_run), "--n-per-class", "1", "--out", str(out), "--overwrite"]) == 0
+    assert len(list((out / "3").glob("*.png"))) == 1

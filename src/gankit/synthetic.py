@@ -58,30 +58,37 @@ def write_labelled(pipeline: Pipeline, n_per_class: int, out: Path, seed: int = 
     if out.exists() and not out.is_dir():
         raise GankitError(f"{out} is a file: give a folder (class subfolders of PNGs) or a name ending in .npz")
     folders = class_folders(tuple(pipeline.meta.get("class_names", ())), k)
-    taken = [out / f for f in folders if (out / f).exists() and any((out / f).iterdir())]
+    taken = [out / f for f in folders if (out / f).exists() and not ((out / f).is_dir() and
+                                                                      not any((out / f).iterdir()))]
     if taken and not overwrite:
-        raise GankitError(f"{taken[0]} already holds files: choose another --out, or replace the class folders "
-                          "with --overwrite")
+        raise GankitError(f"{taken[0]} already exists and is not empty: choose another --out, or replace the class "
+                          "folders with --overwrite")
     shape = next(f["shape"] for f in pipeline.meta["fields"].values() if f["kind"] == "image")
     check_disk(out, n_per_class * k * (int(np.prod(shape)) + 100), "the PNG files")  # at most raw size + headers
     try:
         for folder in folders:
-            if overwrite and (out / folder).exists():
+            if overwrite and (out / folder).is_dir():
                 shutil.rmtree(out / folder)
+            elif overwrite and (out / folder).exists():
+                (out / folder).unlink()
             (out / folder).mkdir(parents=True, exist_ok=True)
+        write_pngs(pipeline, n_per_class, k, out, folders, seed, batch_size, **options)
     except OSError as err:
         raise GankitError(f"cannot write to {out}: {err.strerror or err}") from None
+    return out
+
+
+def write_pngs(pipeline: Pipeline, n_per_class: int, k: int, out: Path, folders: list[str], seed: int,
+               batch_size: int, **options) -> None:
     labels = torch.arange(k).repeat_interleave(n_per_class)  # class by class: each class's files in one run
     counts = [0] * k
-    bar = progress_bar(total=len(labels), desc="writing images", unit="img", hide=len(labels) < 2000)
-    for batch, start in zip(pipeline.batches(len(labels), seed, labels, batch_size, inputs="noise", **options),
-                            range(0, len(labels), batch_size)):
-        images = batch[pipeline.recipe.main_output]
-        for image, label in zip(images, labels[start:start + len(images)].tolist()):
-            array = image.permute(1, 2, 0).numpy()
-            picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
-            picture.save(out / folders[label] / f"{counts[label]:06d}.png")
-            counts[label] += 1
-        bar.update(len(images))
-    bar.close()
-    return out
+    with progress_bar(total=len(labels), desc="writing images", unit="img", hide=len(labels) < 2000) as bar:
+        for batch, start in zip(pipeline.batches(len(labels), seed, labels, batch_size, inputs="noise", **options),
+                                range(0, len(labels), batch_size)):
+            images = batch[pipeline.recipe.main_output]
+            for image, label in zip(images, labels[start:start + len(images)].tolist()):
+                array = image.permute(1, 2, 0).numpy()
+                picture = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
+                picture.save(out / folders[label] / f"{counts[label]:06d}.png")
+                counts[label] += 1
+            bar.update(len(images))
