@@ -184,7 +184,8 @@ def test_bench_augment_refuses_bad_settings(tmp_path, capsys):
     base = ["bench", "augment", "--out", str(tmp_path), "--runs", str(tmp_path / "runs")]
     for extra, message in [(["--seeds", "0"], "--seeds must be at least 1"),
                            (["--ratios", "0"], "--ratios must be whole numbers"),
-                           (["--classifier-steps", "0"], "--classifier-steps must be at least 1"),
+                           (["--classifier-steps", "0"], "--classifier-steps must be between 1"),
+                           (["--classifier-steps", "99999999999"], "--classifier-steps must be between 1"),
                            (["--datasets", "folder", "--k", "5"], "runs on mnist and digits8, not 'folder'"),
                            (["--k", "0"], "--k must be at least 1"),
                            (["--datasets", "digits8", "--k", "500"], "class 0 of 'digits8' has only")]:

@@ -40,6 +40,7 @@ SIDE = 28  # the classifier reads 28x28 grey images
 DEFAULT_KS = {"mnist": (10, 100, 1000), "digits8": (10, 100)}  # digits8 has 119 to 158 training images a class
 RATIOS = (1, 4)
 CLASSIFIER_STEPS = 1000
+MAX_CLASSIFIER_STEPS = 1_000_000
 CLASSIFIER_BATCH = 64
 CLASSIFIER_LR = 1e-3
 MAX_SHIFT_PX = 2
@@ -260,8 +261,8 @@ def bench_augment(datasets: list[str], ks: list[int] | None, seeds: int, out: Pa
         raise GankitError(f"--seeds must be at least 1, got {seeds}")
     if not ratios or min(ratios) < 1:
         raise GankitError(f"--ratios must be whole numbers of at least 1, got {list(ratios)}")
-    if classifier_steps < 1:
-        raise GankitError(f"--classifier-steps must be at least 1, got {classifier_steps}")
+    if not 1 <= classifier_steps <= MAX_CLASSIFIER_STEPS:
+        raise GankitError(f"--classifier-steps must be between 1 and {MAX_CLASSIFIER_STEPS:,}, got {classifier_steps}")
     for dataset in datasets:
         if dataset not in DEFAULT_KS:  # each has a held-out split nothing trains on, and a bundled classifier
             raise GankitError(f"bench augment runs on {' and '.join(DEFAULT_KS)}, not '{dataset}'")
