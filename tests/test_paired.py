@@ -427,3 +427,32 @@ def test_bench_merge_refuses_missing_or_foreign_files(tmp_path, capsys):
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
+
+
+def test_bench_merge_refuses_a_seed_counted_twice(tmp_path, capsys):
+    from gankit.cli import main
+
+    row = {"preset": "glyphs-kai", "seed": 1, "steps": 10, "train_s": 1.0}
+    for name in ("a.json", "b.json"):
+        (tmp_path / name).write_text(json.dumps({"suite": "paired", "seeds": 1, "runs": [row]}))
+    assert main(["bench", "quality", "--suite", "paired", "--merge", str(tmp_path / "a.json"),
+                 str(tmp_path / "b.json"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "glyphs-kai seed 1 is in more than one file" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_bench_first_seed_picks_the_seeds_and_is_bounded(tmp_path, monkeypatch, capsys):
+    from gankit.bench import quality as bench_quality
+    from gankit.cli import main
+
+    trained = []
+    monkeypatch.setattr(bench_quality, "run_one", lambda preset, seed, *a: trained.append(seed) or
+                        {"preset": preset, "seed": seed, "steps": 1, "train_s": 0.0})
+    assert main(["bench", "quality", "--suite", "ada", "--presets", "mnist-stylegan2-500", "--first-seed", "3",
+                 "--seeds", "2", "--out", str(tmp_path / "out"), "--runs", str(tmp_path / "runs")]) == 0
+    assert trained == [3, 4]
+    assert [r["seed"] for r in json.loads((tmp_path / "out" / "quality-ada.json").read_text())["runs"]] == [3, 4]
+    capsys.readouterr()
+    assert main(["bench", "quality", "--suite", "ada", "--first-seed", "-1", "--out", str(tmp_path / "o2")]) == 2
+    assert "--first-seed must be between 0" in capsys.readouterr().err and not (tmp_path / "o2").exists()

@@ -230,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--presets", nargs="*", help="only these presets of the suite")
     p.add_argument("--seeds", type=int, default=3, help="seeds per preset (default 3; 0 with --baselines: only the "
                                                         "untrained baselines, to merge with preset runs)")
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="quality: the seeds are FIRST..FIRST+SEEDS-1 (default 0), to split one suite across "
+                        "processes and --merge the halves")
     p.add_argument("--minutes", type=float, help="training minutes per run (default: each preset's own budget)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key in every run")
@@ -591,8 +594,10 @@ def cmd_bench(args) -> int:
     if args.seeds < 0 or (args.seeds == 0 and not args.baselines):
         raise GankitError(f"--seeds must be at least 1 (or 0 with --baselines: the untrained baselines alone), "
                           f"got {args.seeds}")
+    if not 0 <= args.first_seed <= 2**31 - args.seeds:
+        raise GankitError(f"--first-seed must be between 0 and {2**31 - args.seeds}, got {args.first_seed}")
     print(quality(args.suite, args.seeds, args.minutes, Path(args.out), Path(args.runs), args.presets, args.overrides,
-                  args.baselines))
+                  args.baselines, args.first_seed))
     return 0
 
 

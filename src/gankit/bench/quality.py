@@ -217,14 +217,15 @@ def write_tables(suite: str, rows: list[dict], out: Path, seeds: int, minutes: f
 
 
 def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path, presets: list[str] | None = None,
-            overrides: list[str] = (), baselines: bool | None = None) -> str:
-    """Train and evaluate; the untrained baselines are measured with the whole suite (or when `baselines`)."""
+            overrides: list[str] = (), baselines: bool | None = None, first_seed: int = 0) -> str:
+    """Train and evaluate seeds first_seed.. first_seed + seeds - 1; the untrained baselines are measured with the
+    whole suite (or when `baselines`)."""
     rows = []
     if presets is None if baselines is None else baselines:
         rows = untrained_baselines(suite, list(overrides)) + ([real_poems_row()] if suite == "poems" else [])
     text = ""
     for preset in presets or SUITES[suite]:
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             row = run_one(preset, seed, minutes, runs, list(overrides))
             rows.append(row)
             if suite in TEMPERATURES and resolve(preset).textgan.mode == "mle":
@@ -245,5 +246,10 @@ def merge(suite: str, files: list[Path], out: Path) -> str:
             raise GankitError(f"--merge: cannot read {f}: {err.__class__.__name__}") from None
     if any(not isinstance(d, dict) or d.get("suite") != suite or not isinstance(d.get("runs"), list) for d in loaded):
         raise GankitError(f"--merge: every file must hold suite '{suite}' results")
-    return write_tables(suite, [row for d in loaded for row in d["runs"]], out, max(d["seeds"] for d in loaded),
+    rows = [row for d in loaded for row in d["runs"]]
+    seen = [(r.get("preset"), r.get("seed")) for r in rows if r.get("steps", 0) > 0]
+    twice = sorted({key for key in seen if seen.count(key) > 1}, key=str)
+    if twice:
+        raise GankitError(f"--merge: {twice[0][0]} seed {twice[0][1]} is in more than one file; a seed would count twice")
+    return write_tables(suite, rows, out, max(d["seeds"] for d in loaded),
                         loaded[0].get("minutes"))
