@@ -230,3 +230,21 @@ def test_exports_and_checkpoints_of_gankit_0_1_load_and_resume(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
     ema_a, ema_b = whole.emas["G"].state_dict(), resumed.emas["G"].state_dict()
     assert all(torch.equal(ema_a[k], ema_b[k]) for k in ema_a)
+
+
+def test_stats_average_each_key_over_the_steps_that_reported_it(tmp_path, monkeypatch):
+    """Lazy regularisers and ADA's r_t report every few steps; their logged mean is over those steps only."""
+    cfg = resolve("seed-mlp", TINY + SMALL_MLP + ["train.steps=8", "train.log_every=4", "eval.every=0"])
+    trainer = Trainer(cfg, tmp_path, progress=False)
+
+    def fake_step():
+        trainer.step += 1
+        logs = {"every": torch.tensor(float(trainer.step))}
+        if trainer.step % 4 == 1:  # steps 1 and 5: one report per tick
+            logs["sometimes"] = torch.tensor(10.0 * trainer.step)
+        return logs
+
+    monkeypatch.setattr(trainer, "train_step", fake_step)
+    trainer.fit()
+    records = [json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()]
+    assert [(r["step"], r["every"], r["sometimes"]) for r in records] == [(4, 2.5, 10.0), (8, 6.5, 50.0)]

@@ -114,7 +114,8 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> Path | None
         ax_loss.plot(steps, [r.get(key, np.nan) for r in records], label=key[5:])
     ax_loss.set_xlabel("step")
     ax_loss.set_ylabel("loss")
-    ax_loss.legend()
+    if ax_loss.lines:
+        ax_loss.legend()
     ax_loss.grid(alpha=0.3)
     probabilistic = "D(x)" in records[-1]
     shown = [k for k in (("D(x)", "D(G(z))") if probabilistic else ("D_real", "D_fake")) if k in records[-1]]

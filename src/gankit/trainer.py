@@ -431,7 +431,10 @@ class Trainer:
             self.writer = tensorboard_writer(self.run_dir)
         deadline = time.perf_counter() + 60 * t.minutes if t.minutes > 0 else math.inf
         sums: dict[str, torch.Tensor] = defaultdict(lambda: torch.zeros((), device=self.device))
-        n_logged, tick_start, tick_step = 0, time.perf_counter(), self.step
+        # steps that reported each key: lazy regularisers and ADA's r_t report only every few steps, and a mean over
+        # all steps would understate them by that factor
+        counts: dict[str, int] = defaultdict(int)
+        tick_start, tick_step = time.perf_counter(), self.step
         bar = progress_bar(total=t.steps, initial=self.step, hide=not self.progress, unit="step", dynamic_ncols=True,
                    desc=self.cfg.preset or "train")
         if self.step == 0:
@@ -443,7 +446,7 @@ class Trainer:
                 logs = self.train_step()
                 for key, value in logs.items():
                     sums[key] += value  # stays on the device: no host sync inside the step
-                n_logged += 1
+                    counts[key] += 1
                 bar.update(1)
                 # a collective decision, so that every process stops at the same step
                 last = self.step >= t.steps or self.dist.any(time.perf_counter() >= deadline or stop.signal is not None,
@@ -451,7 +454,8 @@ class Trainer:
                 if self.step % t.log_every == 0 or last:
                     now = time.perf_counter()
                     self.wall_s += now - tick_start
-                    values = self.dist.mean(torch.stack(list(sums.values())).div(n_logged)).tolist()  # one sync per tick
+                    steps = torch.tensor([counts[k] for k in sums], dtype=torch.float32, device=self.device)
+                    values = self.dist.mean(torch.stack(list(sums.values())).div(steps)).tolist()  # one sync per tick
                     record = {"step": self.step, "wall_s": round(self.wall_s, 3), "epoch": self.sampler.epoch,
                               **{k: round(v, 5) for k, v in zip(sums, values)},
                               "steps_per_s": round((self.step - tick_step) / max(now - tick_start, 1e-9), 3)}
@@ -474,7 +478,8 @@ class Trainer:
                             if key not in ("step", "epoch"):
                                 self.writer.add_scalar(key, value, self.step)
                     sums.clear()
-                    n_logged, tick_start, tick_step = 0, time.perf_counter(), self.step
+                    counts.clear()
+                    tick_start, tick_step = time.perf_counter(), self.step
                 if self.step % t.sample_every == 0 and not last:
                     self.save_samples()
                 if self.step % t.ckpt_every == 0 and not last and not nonfinite_names({}, dict(self.recipe.nets.items())):
