@@ -29,22 +29,28 @@ def open_picture(path: Path, channels: int, what: str = "image") -> torch.Tensor
     path = Path(path)
     if not path.is_file():
         raise GankitError(f"{what} {path} does not exist" if not path.exists() else f"{what} {path} is not a file")
+    return decode_picture(path, channels, f"{what} {path}")
+
+
+def decode_picture(source, channels: int, name: str, max_pixels: int = MAX_PIXELS) -> torch.Tensor:
+    """An image (a path or a binary file object) as uint8 [channels, H, W]; `name` says which in errors. The
+    size is checked from the header, before any pixel is decoded."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(source)
         with image:
-            if image.width * image.height > MAX_PIXELS:
-                raise GankitError(f"{what} {path} is {image.width}x{image.height}: more than gankit reads "
-                                  f"({MAX_PIXELS:,} pixels)")
+            if image.width * image.height > max_pixels:
+                raise GankitError(f"{name} is {image.width}x{image.height}: more than gankit reads "
+                                  f"({max_pixels:,} pixels)")
             if "A" in image.getbands() or (image.mode == "P" and "transparency" in image.info):
-                raise GankitError(f"{what} {path} has an alpha channel ({image.mode}); save it as grey or RGB")
+                raise GankitError(f"{name} has an alpha channel ({image.mode}); save it as grey or RGB")
             if image.mode not in ("1", "L", "P", "RGB", "I", "I;16", "F", "CMYK", "YCbCr"):
-                raise GankitError(f"{what} {path} has {len(image.getbands())} channels ({image.mode}); "
+                raise GankitError(f"{name} has {len(image.getbands())} channels ({image.mode}); "
                                   "gankit reads grey and RGB images")
             array = np.asarray(image.convert("L" if channels == 1 else "RGB"))
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError) as err:
-        raise GankitError(f"cannot read {what} {path}: {type(err).__name__}: {err}") from None
+        raise GankitError(f"cannot read {name}: {type(err).__name__}: {err}") from None
     x = torch.from_numpy(array.copy())
     return x.unsqueeze(0) if x.dim() == 2 else x.permute(2, 0, 1)  # [C, H, W]
 

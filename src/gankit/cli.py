@@ -136,6 +136,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truncation", type=float, metavar="PSI", help="truncation psi (1 = none)")
     p.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
 
+    p = sub.add_parser("studio", help="a local web page to play with trained runs (pip install 'gankit[studio]')",
+                       description="Serve a page on this computer that draws samples (pick a digit, slide the "
+                                   "truncation, walk between two samples, mix styles), translates, upscales or "
+                                   "inpaints your own pictures (upload or draw them), writes glyph text in the "
+                                   "target font and samples text models; each run's report (curves, metrics, "
+                                   "config) is a click away. It listens on 127.0.0.1 only, unless --host says "
+                                   "otherwise.",
+                       epilog="examples:\n  gankit studio runs/mnist-cgan\n"
+                              "  gankit studio runs/mnist-cgan runs/mnist-sr runs/poems-seqgan --port 8800",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("sources", nargs="+", metavar="RUN_OR_EXPORT", help="run folders or generator exports")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765; 0 = any free port)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0 opens it to the "
+                        "network, where anyone who reaches it can use it)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for the models (default: torch's choice)")
+
     p = sub.add_parser("upscale", help="upscale your own picture with a super-resolution run (mnist-sr, ...)",
                        description="Upscale an image of any size with a trained super-resolution model: the "
                                    "generator runs on overlapping tiles of its training size, blended without seams.",
@@ -443,6 +460,29 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_studio(args) -> int:
+    import importlib.util
+
+    if not all(importlib.util.find_spec(name) for name in ("starlette", "uvicorn")):
+        raise GankitError("gankit studio needs its web server: pip install 'gankit[studio]'")
+    import torch
+
+    from .studio import open_runs
+    from .studio.server import bind, make_server, url_of
+
+    if not 0 <= args.port <= 65535:
+        raise GankitError(f"--port must be between 0 and 65535, got {args.port}")
+    if not 0 <= args.threads <= 1024:
+        raise GankitError(f"--threads must be between 0 and 1024, got {args.threads}")
+    runs = open_runs(args.sources)  # every run checked before the port is taken
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    sock = bind(args.host, args.port)
+    print(f"gankit studio: {len(runs)} run{'s' if len(runs) > 1 else ''} at {url_of(sock)}  (Ctrl-C stops)", flush=True)
+    make_server(runs, sock).run(sockets=[sock])
+    return 0
+
+
 def cmd_upscale(args) -> int:
     from .apply import check_output, open_picture, save_picture_file, upscale
     from .sampling import load_generator
@@ -633,7 +673,7 @@ def cmd_doctor(args) -> int:
 
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "export": cmd_export, "bench": cmd_bench,
             "upscale": cmd_upscale, "inpaint": cmd_inpaint, "translate": cmd_translate,
-            "interpolate": cmd_interpolate, "mix": cmd_mix, "augment": cmd_augment,
+            "interpolate": cmd_interpolate, "mix": cmd_mix, "studio": cmd_studio, "augment": cmd_augment,
             "list": cmd_list, "doctor": cmd_doctor}
 
 

@@ -11,6 +11,8 @@ pose, shape), middle or fine (the highest: stroke, texture), one block of rows p
 """
 from __future__ import annotations
 
+import io
+import math
 from pathlib import Path
 
 import torch
@@ -67,34 +69,74 @@ def latent_walk(pipeline: Pipeline, walks: int, keys: int, steps: int, seed: int
     labels = pipeline.labels_for(walks, None)
     starts = [pipeline.recipe.noise_inputs(walks, draws, labels) for _ in range(keys)]
     G = style_generator(pipeline)
-    pipeline.nets["G"].eval()
-    if G is not None:
-        points = [G.truncate(G.mapping(s["z"], s.get("c")), psi) for s in starts]
-    else:
-        points = [s["z"] for s in starts]
+    points = [latent_point(G, s, psi) for s in starts]
+    c = starts[0].get("c")
+    return torch.cat([frames_between(pipeline, G, points[k], points[(k + 1) % keys], c, [i / steps for i in range(steps)])
+                      for k in range(keys)])
+
+
+def latent_point(G: torch.nn.Module | None, inputs: dict, psi: float) -> torch.Tensor:
+    """Where noise inputs sit in the space a walk moves through: W (truncated) for a style-based G, else z."""
+    if G is None:
+        return inputs["z"]
+    G.eval()
+    return G.truncate(G.mapping(inputs["z"], inputs.get("c")), psi)
+
+
+def frames_between(pipeline: Pipeline, G: torch.nn.Module | None, a: torch.Tensor, b: torch.Tensor,
+                   c: torch.Tensor | None, ts: list[float]) -> torch.Tensor:
+    """uint8 frames [len(ts), N, C, H, W] at fractions ts of the way from latents a to b [N, D]: linear in W for a
+    style-based G, spherical in z otherwise (with the classes c of a conditional model)."""
     frames = []
-    for k in range(keys):
-        a, b = points[k], points[(k + 1) % keys]
-        for i in range(steps):
-            t = i / steps
-            if G is not None:
-                w = torch.lerp(a, b, t)
-                image = G.synthesis(w[:, None].expand(-1, G.num_ws, -1))
-            else:
-                inputs = {"z": slerp(a, b, t), **({"c": starts[0]["c"]} if "c" in starts[0] else {})}
-                image = pipeline.generate(inputs)[pipeline.recipe.main_output]
-            frames.append(to_uint8(image).cpu())
+    for t in ts:
+        if G is not None:
+            image = G.synthesis(torch.lerp(a, b, t)[:, None].expand(-1, G.num_ws, -1))
+        else:
+            image = pipeline.generate({"z": slerp(a, b, t), **({} if c is None else {"c": c})})[pipeline.recipe.main_output]
+        frames.append(to_uint8(image).cpu())
     return torch.stack(frames)
 
 
-def save_gif(frames: torch.Tensor, out: Path, fps: float = 12.0, nrow: int = 0) -> Path:
+MAX_BETWEEN_FRAMES = 64
+
+
+@torch.no_grad()
+def walk_between(pipeline: Pipeline, n: int, seed: int, label: int | None, first: int, second: int, frames: int,
+                 truncation: float | None = None) -> torch.Tensor:
+    """uint8 frames [frames, C, H, W] from sample `first` to sample `second` of the n samples that
+    `sample_with_labels(n, seed, label, per_row=ceil(sqrt(n)))` draws (a grid one sees, then picks two of). A
+    conditional non-style G keeps the first sample's class all the way."""
+    noise_image_model(pipeline, "a walk between samples")
+    psi = check_truncation(pipeline.nets.get("G"), truncation)
+    if not (0 <= first < n and 0 <= second < n):
+        raise GankitError(f"samples {first} and {second}: pick two of the {n} shown (0..{n - 1})")
+    if not 2 <= frames <= MAX_BETWEEN_FRAMES:
+        raise GankitError(f"frames must be between 2 and {MAX_BETWEEN_FRAMES}, got {frames}")
+    labels = pipeline.labels_for(n, label, per_row=math.ceil(math.sqrt(n)))
+    inputs = pipeline.recipe.noise_inputs(n, Draws.seeded(seed, pipeline.device), labels)
+    G = style_generator(pipeline)
+    point = latent_point(G, inputs, psi)
+    c = inputs.get("c")
+    ts = [i / (frames - 1) for i in range(frames)]
+    return frames_between(pipeline, G, point[first:first + 1], point[second:second + 1],
+                          None if c is None else c[first:first + 1], ts)[:, 0]
+
+
+def gif_bytes(frames: torch.Tensor, fps: float = 12.0, nrow: int = 0) -> bytes:
     """uint8 frames [F, N, C, H, W] -> an endlessly looping GIF, each frame a grid of the N images (small
     images enlarged, nearest neighbour, to at least 64 px)."""
     if not 0.5 <= fps <= 50:
         raise GankitError(f"--fps must be between 0.5 and 50, got {fps}")
     pictures = [grid_picture(frame, nrow or min(len(frame), 8)) for frame in frames]
-    atomic_write(out, lambda tmp: pictures[0].save(tmp, format="GIF", save_all=True, append_images=pictures[1:],
-                                                   duration=round(1000 / fps), loop=0))
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=round(1000 / fps), loop=0)
+    return buffer.getvalue()
+
+
+def save_gif(frames: torch.Tensor, out: Path, fps: float = 12.0, nrow: int = 0) -> Path:
+    """The GIF of `gif_bytes` written to `out` atomically."""
+    data = gif_bytes(frames, fps, nrow)
+    atomic_write(out, lambda tmp: tmp.write_bytes(data))
     return Path(out)
 
 

@@ -235,13 +235,23 @@ MAX_TEXT_SAMPLES = 1_000_000
 
 def save_text_samples(pipeline: Pipeline, n: int, out: Path, seed: int = 0, temperature: float | None = None,
                       prefix: str = "", batch_size: int = 1000) -> Path:
-    """n texts from a text model, one a line, into a .txt file: sampled at `temperature` (default: the run's
-    textgan.temperature), each starting with `prefix` (characters of the model's vocabulary)."""
-    from .data.text import Vocabulary
-
+    """n texts from a text model, one a line, into a .txt file (see text_samples)."""
     out = Path(out)
     if out.suffix != ".txt":
         raise GankitError(f"a text model writes text: give a .txt file, not '{out.name}'")
+    lines = text_samples(pipeline, n, seed, temperature, prefix, batch_size)
+    atomic_write(out, lambda tmp: tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8"))
+    return out
+
+
+def text_samples(pipeline: Pipeline, n: int, seed: int = 0, temperature: float | None = None, prefix: str = "",
+                 batch_size: int = 1000) -> list[str]:
+    """n texts from a text model, sampled at `temperature` (default: the run's textgan.temperature), each starting
+    with `prefix` (characters of the model's vocabulary)."""
+    from .data.text import Vocabulary
+
+    if pipeline.kind != "tokens":
+        raise GankitError(f"this model makes {pipeline.kind}s, not text")
     if n > MAX_TEXT_SAMPLES:
         raise GankitError(f"at most {MAX_TEXT_SAMPLES:,} texts at a time, got {n:,}")
     if temperature is not None and not 0.01 <= temperature <= 100:
@@ -254,10 +264,8 @@ def save_text_samples(pipeline: Pipeline, n: int, out: Path, seed: int = 0, temp
         if len(ids) >= length:
             raise GankitError(f"--prefix has {len(ids)} tokens; the model writes {length - 1} at most")
         options["prefix"] = torch.tensor(ids)
-    lines = [vocab.decode(row) for batch in pipeline.batches(n, seed, None, batch_size, inputs="noise", **options)
-             for row in batch["tokens"]]
-    atomic_write(out, lambda tmp: tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8"))
-    return out
+    return [vocab.decode(row) for batch in pipeline.batches(n, seed, None, batch_size, inputs="noise", **options)
+            for row in batch["tokens"]]
 
 
 def npy_member(archive: zipfile.ZipFile, key: str, dtype, shape: tuple[int, ...]):
