@@ -365,3 +365,70 @@ def test_page_upscales_an_uploaded_picture_and_reports_bad_uploads(browser, serv
     open_run(browser, server, 0)  # the server still serves
     browser.find_element(By.ID, "generate").click()
     wait_for(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#samples img.sample")) == 16)
+
+
+@needs_browser
+def test_page_fills_holes_painted_over_a_drawn_digit(browser, server):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    open_run(browser, server, 2)
+
+    def stroke(canvas, points):
+        chain = ActionChains(browser).move_to_element_with_offset(canvas, *points[0]).click_and_hold()
+        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+            chain = chain.move_by_offset(x1 - x0, y1 - y0)
+        chain.release().perform()
+
+    stroke(browser.find_element(By.ID, "pad"), [(-60, -80), (0, 0), (40, 90)])  # offsets from the centre
+    assert browser.execute_script(
+        "return document.getElementById('pad').getContext('2d').getImageData(140, 140, 1, 1).data[0]") == 255
+    browser.find_element(By.ID, "paint-holes").click()
+    stroke(browser.find_element(By.ID, "holes"), [(-20, -20), (20, 20)])
+    assert browser.execute_script(
+        "return document.getElementById('holes').getContext('2d').getImageData(140, 140, 1, 1).data[3]") > 0
+    browser.find_element(By.ID, "run-translate").click()
+    outputs = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#translate-out img"))
+    wait_for(browser, lambda d: d.execute_script("return arguments[0].naturalWidth", outputs[-1]))
+    assert browser.execute_script("return arguments[0].naturalWidth", outputs[-1]) == 28
+    assert not browser.find_element(By.ID, "error").is_displayed()
+
+
+def test_studio_command_refuses_bad_input_in_one_line(folders, tmp_path, capsys, monkeypatch):
+    from gankit.cli import main
+
+    taken = bind("127.0.0.1", 0)
+    cases = [([str(tmp_path / "missing")], "no generator export"),
+             ([str(folders / "cgan"), "--port", "70000"], "--port must be between 0 and 65535"),
+             ([str(folders / "cgan"), "--port", str(taken.getsockname()[1])], "cannot listen on 127.0.0.1"),
+             ([str(folders / "cgan"), "--host", "no.such.host.invalid"], "cannot listen on no.such.host.invalid"),
+             ([str(folders / "cgan"), "--threads", "-1"], "--threads must be between 0")]
+    for args, message in cases:
+        assert main(["studio", *args]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (args, err)
+    taken.close()
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real(name, *a))
+    assert main(["studio", str(folders / "cgan")]) == 2
+    assert "pip install 'gankit[studio]'" in capsys.readouterr().err
+
+
+def test_studio_command_serves_until_stopped(folders):
+    import signal
+    import subprocess
+    import sys
+
+    server = subprocess.Popen([sys.executable, "-m", "gankit", "studio", str(folders / "cgan"), "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        assert "gankit studio: 1 run at http://127.0.0.1:" in line, line + server.stderr.read()
+        url = line[line.index("http://"):].split()[0]
+        assert post(url + "api/runs/0/sample", {"n": 2})[0] == 200
+    finally:
+        server.send_signal(signal.SIGINT)  # Ctrl-C
+        assert server.wait(30) == 0 and "stopped" in server.stdout.read()
+        assert "Traceback" not in server.stderr.read()

@@ -479,7 +479,11 @@ def cmd_studio(args) -> int:
         torch.set_num_threads(args.threads)
     sock = bind(args.host, args.port)
     print(f"gankit studio: {len(runs)} run{'s' if len(runs) > 1 else ''} at {url_of(sock)}  (Ctrl-C stops)", flush=True)
-    make_server(runs, sock).run(sockets=[sock])
+    try:
+        make_server(runs, sock).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shuts down cleanly on Ctrl-C, then passes the signal on: stopping is normal
+        pass
+    print("gankit studio: stopped")
     return 0
 
 
