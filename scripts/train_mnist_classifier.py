@@ -1,6 +1,7 @@
 """Train the bundled MNIST feature network, deterministically on the CPU, and write its weights.
 
-usage: python scripts/train_mnist_classifier.py [--out src/gankit/metrics/assets/mnist_classifier.safetensors]
+usage: python scripts/train_mnist_classifier.py              # the main network (MNISTNet, seed 0)
+       python scripts/train_mnist_classifier.py --net b      # the second opinion (MNISTNetB, seed 1)
 
 One thread, fixed seeds and deterministic algorithms, so that the same torch version rebuilds the same
 bytes; the SHA-256 of the weights is printed and recorded beside them. Data: the bundled MNIST train split
@@ -19,9 +20,12 @@ from safetensors.torch import save_file
 
 from gankit.data.base import to_float
 from gankit.data.mnist import bundled_mnist
-from gankit.nets.mnist_net import MNISTNet
+from gankit.nets.mnist_net import MNISTNet, MNISTNetB
 
 ASSETS = Path(__file__).resolve().parents[1] / "src" / "gankit" / "metrics" / "assets"
+# --net -> (network, weights file, seed, epochs)
+NETS = {"main": (MNISTNet, "mnist_classifier.safetensors", 0, 6),
+        "b": (MNISTNetB, "mnist_b_classifier.safetensors", 1, 5)}
 
 
 def shift(x: torch.Tensor, generator: torch.Generator, max_px: int = 2) -> torch.Tensor:
@@ -62,20 +66,24 @@ def train(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, b
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ASSETS / "mnist_classifier.safetensors"))
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--net", choices=list(NETS), default="main")
+    parser.add_argument("--out", help="weights file (default: the bundled one of --net)")
+    parser.add_argument("--epochs", type=int, help="default: 6 for main, 5 for b")
     args = parser.parse_args()
+    net_class, filename, seed, epochs = NETS[args.net]
+    args.out = args.out or str(ASSETS / filename)
+    args.epochs = args.epochs or epochs
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    torch.manual_seed(0)
-    generator = torch.Generator().manual_seed(0)
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     arrays = bundled_mnist()
     x_train = to_float(torch.from_numpy(arrays["x_train"]).unsqueeze(1))
     y_train = torch.from_numpy(arrays["y_train"]).long()
     x_test = to_float(torch.from_numpy(arrays["x_test"]).unsqueeze(1))
     y_test = torch.from_numpy(arrays["y_test"]).long()
 
-    net = train(MNISTNet(), x_train, y_train, args.epochs, 128, 2e-3, lambda x: shift(x, generator), generator)
+    net = train(net_class(), x_train, y_train, args.epochs, 128, 2e-3, lambda x: shift(x, generator), generator)
     net.eval()
     with torch.no_grad():
         predictions = torch.cat([net(x)[1].argmax(1) for x in x_test.split(1000)])
@@ -86,7 +94,8 @@ def main() -> None:
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(out))
     sha = hashlib.sha256(out.read_bytes()).hexdigest()
     out.with_suffix(".json").write_text(json.dumps(
-        {"sha256": sha, "test_accuracy": round(accuracy, 4), "epochs": args.epochs, "torch": torch.__version__,
+        {"sha256": sha, "test_accuracy": round(accuracy, 4), "net": net_class.__name__, "seed": seed,
+         "epochs": args.epochs, "torch": torch.__version__,
          "script": "scripts/train_mnist_classifier.py"}, indent=2) + "\n")
     print(f"wrote {out.name}  sha256 {sha}")
 

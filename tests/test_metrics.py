@@ -161,3 +161,39 @@ def test_eval_cli_repeats_exactly_and_reads_npz(tmp_path, capsys):
     np.savez(tmp_path / "bad.npz", images=images.astype(np.float32))
     assert main(["eval", str(tmp_path / "bad.npz")]) == 2
     assert "must be uint8" in capsys.readouterr().err
+
+
+def test_the_second_classifier_is_another_network_that_agrees_on_real_digits():
+    from gankit.data.mnist import bundled_mnist
+    from gankit.metrics.evaluate import SECOND_OPINION
+
+    arrays = bundled_mnist()
+    images = torch.from_numpy(arrays["x_test"]).unsqueeze(1)
+    main, second = get_extractor("mnist"), get_extractor(SECOND_OPINION["mnist"])
+    assert type(main.net) is not type(second.net) and main.checksum != second.checksum
+    a, b = main(images)["logits"].argmax(1), second(images)["logits"].argmax(1)
+    assert (a == arrays["y_test"]).mean() >= 0.985 and (b == arrays["y_test"]).mean() >= 0.985
+    assert (a == b).mean() >= 0.98
+
+
+def test_every_classifier_figure_comes_with_a_second_opinion_and_the_card_names_both():
+    from gankit.data.mnist import bundled_mnist
+    from gankit.report import format_table
+
+    arrays = bundled_mnist()
+    images = torch.from_numpy(arrays["x_train"][:1000]).unsqueeze(1)
+    result = evaluate_images(images, ref="mnist-test", seed=1, labels=torch.from_numpy(arrays["y_train"][:1000]))
+    for key in ("fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "class_kl",
+                "label_accuracy"):
+        assert f"{key}_b" in result, key
+    assert all(result[f"{key}_b"] != result[key] for key in ("fid", "kid", "is", "class_kl"))  # another feature space
+    assert result["label_accuracy_b"] > 0.98 and result["classes_covered_b"] == 10
+    card = result["card"]
+    assert card["extractor"] == "mnist" and card["second_extractor"] == "mnist-b"
+    assert card["second_extractor_sha256"] == get_extractor("mnist-b").checksum
+    table = format_table(result)
+    assert "second opinion" in table and "second opinion mnist-b" in table
+    fid_line = next(line for line in table.splitlines() if line.startswith("FID"))
+    assert f"{result['fid_b']:.4f}" in fid_line and "fid_b" not in table
+    cheap = evaluate_images(images, ref="mnist-test", fid_only=True)
+    assert set(cheap) == {"fid", "card"} and "second_extractor" not in cheap["card"]  # the cheap FID stays cheap

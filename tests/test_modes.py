@@ -54,6 +54,8 @@ def test_stacked_mnist_real_data_covers_all_modes():
     assert data.images.shape == (26000, 3, 28, 28) and data.images.dtype == torch.uint8
     scores = StackedMNISTProtocol().final({"fake": data.images}, 0, "real")
     assert scores["modes"] == 1000 and scores["kl_to_uniform"] < 0.05
+    assert scores["modes_b"] == 1000 and scores["kl_to_uniform_b"] < 0.05  # the second classifier agrees on reals
+    assert scores["kl_to_uniform_b"] != scores["kl_to_uniform"] and scores["card"]["second_extractor"] == "mnist-b"
 
 
 def test_toy_run_writes_points(tmp_path):

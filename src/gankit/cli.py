@@ -250,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--first-seed", type=int, default=0,
                    help="quality: the seeds are FIRST..FIRST+SEEDS-1 (default 0), to split one suite across "
                         "processes and --merge the halves")
+    p.add_argument("--rescore", action="store_true",
+                   help="quality: evaluate the finished runs in --runs again instead of training them (after the "
+                        "evaluator gained a figure); steps and times stay the runs' own")
     p.add_argument("--minutes", type=float, help="training minutes per run (default: each preset's own budget)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key in every run")
@@ -641,7 +644,7 @@ def cmd_bench(args) -> int:
     if not 0 <= args.first_seed <= 2**31 - args.seeds:
         raise GankitError(f"--first-seed must be between 0 and {2**31 - args.seeds}, got {args.first_seed}")
     print(quality(args.suite, args.seeds, args.minutes, Path(args.out), Path(args.runs), args.presets, args.overrides,
-                  args.baselines, args.first_seed))
+                  args.baselines, args.first_seed, args.rescore))
     return 0
 
 

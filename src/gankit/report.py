@@ -162,11 +162,14 @@ def write_html_report(run_dir: Path, config_yaml: str, metrics: dict | None, max
         grids = [grids[round(i * (len(grids) - 1) / (max_grids - 1))] for i in range(max_grids)]
     parts = [f"<h1>gankit run: {html.escape(run_dir.name)}</h1>"]
     if metrics:
-        rows = "".join(f"<tr><td>{html.escape(title)}</td><td>{metrics[key]:.4g}</td><td>{html.escape(note)}</td></tr>"
-                       for key, title, note in METRIC_ROWS if key in metrics)
+        rows = "".join(f"<tr><td>{html.escape(title)}</td><td>{metrics[key]:.4g}</td>"
+                       f"<td>{'' if metrics.get(key + '_b') is None else format(metrics[key + '_b'], '.4g')}</td>"
+                       f"<td>{html.escape(note)}</td></tr>"
+                       for key, title, note in METRIC_ROWS if metrics.get(key) is not None)
         card = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
                        for k, v in metrics["card"].items())
-        parts.append(f"<h2>Final metrics</h2><table id='metrics'><tr><th>metric</th><th>value</th><th>note</th></tr>"
+        parts.append(f"<h2>Final metrics</h2><table id='metrics'><tr><th>metric</th><th>value</th>"
+                     f"<th>second opinion</th><th>note</th></tr>"
                      f"{rows}</table><h3>Evaluation card</h3><table id='card'>{card}</table>")
     if (run_dir / "curves.png").is_file():
         parts.append(f"<h2>Curves</h2><img alt='curves' src='{_data_uri(run_dir / 'curves.png')}'>")
@@ -207,23 +210,35 @@ METRIC_ROWS = (("fid", "FID", "lower is better"), ("kid", "KID", "lower is bette
                ("well_formed", "well-formed", "share of 4-line quatrains"))
 
 
+def second_opinion_key(key: str, result: dict) -> bool:
+    """Whether `key` is another metric's figure under the second classifier (`<metric>_b`)."""
+    return key.endswith("_b") and key[:-2] in result
+
+
 def format_table(result: dict) -> str:
-    """Final metrics as a table: the known image metrics with notes, then any other scalar a protocol reports."""
+    """Final metrics as a table: the known image metrics with notes, then any other scalar a protocol reports;
+    figures under the second classifier (`<metric>_b`) in their own column."""
     known = {key: (title, note) for key, title, note in METRIC_ROWS}
-    lines = [f"{'metric':30s} {'value':>12s}  note"]
-    others = [k for k, v in result.items() if k not in known and isinstance(v, (int, float)) and not k.endswith("_std")]
-    for key in [k for k, _, _ in METRIC_ROWS if k in result] + others:
-        value = result[key]
-        text = f"{value:12d}" if isinstance(value, int) else f"{value:12.4f}"
+    second = any(second_opinion_key(k, result) for k in result)
+    lines = [f"{'metric':30s} {'value':>12s}" + (f"  {'second opinion':>14s}" if second else "") + "  note"]
+    others = [k for k, v in result.items() if k not in known and isinstance(v, (int, float))
+              and not k.endswith("_std") and not second_opinion_key(k, result)]
+    number = lambda v: "" if v is None else f"{v:d}" if isinstance(v, int) else f"{v:.4f}"  # noqa: E731
+    for key in [k for k, _, _ in METRIC_ROWS if result.get(k) is not None] + others:
+        text = f"{number(result[key]):>12s}"
         if f"{key}_std" in result:
             text += f" +- {result[key + '_std']:.4f}"
+        if second:
+            text += f"  {number(result.get(key + '_b')):>14s}"
         title, note = known.get(key, (key, ""))
         lines.append(f"{title:30s} {text}  {note}".rstrip())
     card = result["card"]
     if "extractor" in card and "reference" in card:
-        lines.append(f"card: extractor {card['extractor']} (sha256 {card['extractor_sha256'][:12]}), reference "
-                     f"{card['reference']} ({card['reference_size']} images), {card['n_samples']} samples, "
-                     f"seed {card['seed']}")
+        lines.append(f"card: extractor {card['extractor']} (sha256 {card['extractor_sha256'][:12]})"
+                     + (f", second opinion {card['second_extractor']} (sha256 {card['second_extractor_sha256'][:12]})"
+                        if "second_extractor" in card else "")
+                     + f", reference {card['reference']} ({card['reference_size']} images), {card['n_samples']} "
+                       f"samples, seed {card['seed']}")
     else:
         lines.append(f"card: {card.get('protocol', '')}, {card['n_samples']} samples, seed {card['seed']}")
     return "\n".join(lines)

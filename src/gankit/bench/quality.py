@@ -36,15 +36,17 @@ SUITES = {
                  "glyphs-kai"],
 }
 COLUMNS = {
-    "mnist": ["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "label_accuracy"],
+    "mnist": ["fid", "fid_b", "kid", "is", "is_b", "precision", "precision_b", "recall", "recall_b", "density",
+              "coverage", "classes_covered", "class_kl", "class_kl_b", "label_accuracy", "label_accuracy_b"],
     "toy": ["modes", "high_quality_pct", "reverse_kl"],
-    "stacked": ["modes", "kl_to_uniform"],
-    "paired": ["psnr", "ssim", "l1", "font_accuracy", "ocr_accuracy", "hole_psnr", "hole_l1", "label_accuracy", "fid"],
+    "stacked": ["modes", "modes_b", "kl_to_uniform", "kl_to_uniform_b"],
+    "paired": ["psnr", "ssim", "l1", "font_accuracy", "ocr_accuracy", "hole_psnr", "hole_l1", "label_accuracy",
+               "label_accuracy_b", "fid", "fid_b"],
     "oracle": ["nll_oracle", "nll_test"],
     "poems": ["bleu2", "self_bleu2", "well_formed", "nll_test"],
     "names": ["real", "new_real", "novel", "distinct", "nll_test"],
     "ada": ["fid", "kid", "precision", "recall", "density", "coverage"],
-    "unpaired": ["accuracy_a2b", "accuracy_b2a", "fid_a2b", "fid_b2a", "psnr", "ssim", "l1", "font_accuracy",
+    "unpaired": ["accuracy_a2b", "accuracy_b2a", "accuracy_b2a_b", "fid_a2b", "fid_b2a", "psnr", "ssim", "l1", "font_accuracy",
                  "ocr_accuracy"],
 }
 # text suites: each MLE run is also sampled at these temperatures (quality against diversity, Caccia et al. 2020)
@@ -105,6 +107,27 @@ def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides
     metrics = {k: v for k, v in (result.metrics or {}).items() if not isinstance(v, (list, dict)) or k == "card"}
     return {"preset": preset, "seed": seed, "steps": result.step, "train_s": last["wall_s"],
             "total_s": round(time.perf_counter() - start, 1), **metrics}
+
+
+def rescore_one(preset: str, seed: int, runs: Path) -> dict:
+    """The row of a finished bench run again, its final generator evaluated by today's protocol (after the
+    evaluator gained a figure, say) without training it again; the steps and time are the run's own."""
+    from ..sampling import load_generator
+
+    folder = runs / f"{preset}-seed{seed}"
+    if not (folder / "stats.jsonl").is_file():
+        raise GankitError(f"--rescore: no finished run {folder} (train it first, or leave out --rescore)")
+    pipeline = load_generator(folder)
+    cfg = pipeline.config
+    if cfg.preset != preset or cfg.train.seed != seed:
+        raise GankitError(f"--rescore: {folder} holds {cfg.preset} seed {cfg.train.seed}, not {preset} seed {seed}")
+    data = load_data(cfg.data)
+    protocol = make_protocol(cfg, data, pipeline.recipe)
+    outputs = pipeline.draw(protocol.n_final(cfg.eval.n_final), seed=cfg.eval.seed, data=data)
+    metrics = protocol.final(outputs, cfg.eval.seed, f"run {folder.name} step {pipeline.meta.get('step')}")
+    last = json.loads((folder / "stats.jsonl").read_text().splitlines()[-1])
+    return {"preset": preset, "seed": seed, "steps": last["step"], "train_s": last["wall_s"], "rescored": True,
+            **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict)) or k == "card"}}
 
 
 def at_temperatures(row: dict, runs: Path, temperatures: tuple[float, ...]) -> list[dict]:
@@ -217,16 +240,16 @@ def write_tables(suite: str, rows: list[dict], out: Path, seeds: int, minutes: f
 
 
 def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path, presets: list[str] | None = None,
-            overrides: list[str] = (), baselines: bool | None = None, first_seed: int = 0) -> str:
-    """Train and evaluate seeds first_seed.. first_seed + seeds - 1; the untrained baselines are measured with the
-    whole suite (or when `baselines`)."""
+            overrides: list[str] = (), baselines: bool | None = None, first_seed: int = 0, rescore: bool = False) -> str:
+    """Train and evaluate seeds first_seed.. first_seed + seeds - 1 (or, with `rescore`, evaluate the finished runs
+    in `runs` again); the untrained baselines are measured with the whole suite (or when `baselines`)."""
     rows = []
     if presets is None if baselines is None else baselines:
         rows = untrained_baselines(suite, list(overrides)) + ([real_poems_row()] if suite == "poems" else [])
     text = ""
     for preset in presets or SUITES[suite]:
         for seed in range(first_seed, first_seed + seeds):
-            row = run_one(preset, seed, minutes, runs, list(overrides))
+            row = rescore_one(preset, seed, runs) if rescore else run_one(preset, seed, minutes, runs, list(overrides))
             rows.append(row)
             if suite in TEMPERATURES and resolve(preset).textgan.mode == "mle":
                 rows += at_temperatures(row, runs, TEMPERATURES[suite])

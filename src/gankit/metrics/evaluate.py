@@ -87,43 +87,65 @@ def reference_features(ref: str, extractor: Extractor) -> dict[str, np.ndarray]:
     return out
 
 
+# A second, independently trained network of the same data for extractors that have one: every
+# classifier-based figure is reported under both (suffix _b), so that a reader sees which numbers depend on one
+# network's reading of ambiguous samples.
+SECOND_OPINION = {"mnist": "mnist-b"}
+
+
 def evaluation_card(ref: str, extractor: Extractor, n_samples: int, seed: int | None, n_ref: int,
-                    source: str = "") -> dict:
+                    source: str = "", second: Extractor | None = None) -> dict:
     try:
         version = metadata.version("gankit")
     except metadata.PackageNotFoundError:
         version = "unknown"
-    return {"extractor": extractor.name, "extractor_sha256": extractor.checksum, "reference": ref,
+    card = {"extractor": extractor.name, "extractor_sha256": extractor.checksum, "reference": ref,
             "reference_description": REFERENCES[ref][2], "reference_size": n_ref, "n_samples": n_samples,
             "seed": seed, "source": source, "k_precision_recall": K_PRECISION_RECALL,
             "k_density_coverage": K_DENSITY_COVERAGE, "kid_subsets": KID_SUBSETS,
             "kid_subset_size": KID_SUBSET_SIZE, "is_splits": IS_SPLITS, "gankit": version}
+    if second is not None:
+        card.update({"second_extractor": second.name, "second_extractor_sha256": second.checksum})
+    return card
+
+
+def scores_with(net: Extractor, real: dict[str, np.ndarray], images: torch.Tensor, seed: int | None,
+                labels: torch.Tensor | None, fid_only: bool) -> dict:
+    """Every metric of images in one extractor's features, against that extractor's reference features."""
+    fake = net(images)
+    out: dict = {"fid": scores.fid(real["features"], fake["features"])}
+    if fid_only:
+        return out
+    kid_mean, kid_std = scores.kid(real["features"], fake["features"], KID_SUBSETS, KID_SUBSET_SIZE, seed=seed or 0)
+    out.update({"kid": kid_mean, "kid_std": kid_std,
+                **scores.manifold_scores(real["features"], fake["features"], K_PRECISION_RECALL, K_DENSITY_COVERAGE,
+                                         {k: real[f"radii_{k}"] for k in (K_PRECISION_RECALL, K_DENSITY_COVERAGE)})})
+    if "logits" in fake:
+        is_mean, is_std = scores.classifier_score(fake["logits"], IS_SPLITS)
+        histogram = scores.class_histogram(fake["logits"], fake["logits"].shape[1])
+        out.update({"is": is_mean, "is_std": is_std, "classes_covered": histogram["classes_covered"],
+                    "class_kl": histogram["kl_to_uniform"], "class_counts": histogram["counts"]})
+        if labels is not None:
+            accuracy = scores.label_accuracy(fake["logits"], labels.numpy())
+            out.update({"label_accuracy": accuracy["accuracy"], "label_accuracy_per_label": accuracy["per_label"]})
+    return out
 
 
 def evaluate_images(images: torch.Tensor, ref: str = "mnist-test", extractor: str = "mnist", seed: int | None = 0,
                     labels: torch.Tensor | None = None, source: str = "", fid_only: bool = False) -> dict:
-    """Every metric of uint8 images [N, C, H, W] against a reference; `card` says how they were made."""
+    """Every metric of uint8 images [N, C, H, W] against a reference; `card` says how they were made. Where the
+    extractor has a second opinion (SECOND_OPINION), the full evaluation also gives every figure under it, as
+    `<metric>_b`."""
     least = 2 if fid_only else IS_SPLITS  # the classifier score averages over IS_SPLITS splits
     if len(images) < least:
         raise GankitError(f"need at least {least} images to evaluate, got {len(images)}")
     net = get_extractor(extractor)
     real = reference_features(ref, net)
-    fake = net(images)
-    out: dict = {"fid": scores.fid(real["features"], fake["features"])}
-    if not fid_only:
-        kid_mean, kid_std = scores.kid(real["features"], fake["features"], KID_SUBSETS, KID_SUBSET_SIZE,
-                                       seed=seed or 0)
-        out.update({"kid": kid_mean, "kid_std": kid_std,
-                    **scores.manifold_scores(real["features"], fake["features"], K_PRECISION_RECALL,
-                                             K_DENSITY_COVERAGE, {k: real[f"radii_{k}"] for k in
-                                                                  (K_PRECISION_RECALL, K_DENSITY_COVERAGE)})})
-        if "logits" in fake:
-            is_mean, is_std = scores.classifier_score(fake["logits"], IS_SPLITS)
-            histogram = scores.class_histogram(fake["logits"], fake["logits"].shape[1])
-            out.update({"is": is_mean, "is_std": is_std, "classes_covered": histogram["classes_covered"],
-                        "class_kl": histogram["kl_to_uniform"], "class_counts": histogram["counts"]})
-            if labels is not None:
-                accuracy = scores.label_accuracy(fake["logits"], labels.numpy())
-                out.update({"label_accuracy": accuracy["accuracy"], "label_accuracy_per_label": accuracy["per_label"]})
-    out["card"] = evaluation_card(ref, net, len(images), seed, len(real["features"]), source)
+    out = scores_with(net, real, images, seed, labels, fid_only)
+    second = None
+    if not fid_only and extractor in SECOND_OPINION:
+        second = get_extractor(SECOND_OPINION[extractor])
+        other = scores_with(second, reference_features(ref, second), images, seed, labels, fid_only)
+        out.update({f"{key}_b": value for key, value in other.items() if isinstance(value, (int, float))})
+    out["card"] = evaluation_card(ref, net, len(images), seed, len(real["features"]), source, second)
     return out

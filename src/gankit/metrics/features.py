@@ -50,6 +50,15 @@ class MNISTExtractor(BundledClassifier):
         self.net, self.checksum = bundled_classifier(self.name)
 
 
+@EXTRACTORS.register("mnist-b", "the second bundled MNIST CNN, another design trained from another seed (the "
+                                "second opinion on every classifier-based figure): 64-d features and 10 class logits")
+class MNISTBExtractor(BundledClassifier):
+    name, side = "mnist-b", 28
+
+    def __init__(self) -> None:
+        self.net, self.checksum = bundled_classifier(self.name)
+
+
 @EXTRACTORS.register("digits8", "the bundled classifier of scikit-learn's 8x8 digits upscaled to 28x28 (99.4% "
                                 "held-out): 128-d features and 10 class logits")
 class Digits8Extractor(BundledClassifier):

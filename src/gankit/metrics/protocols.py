@@ -89,9 +89,9 @@ class StackedMNISTProtocol(Protocol):
     def n_final(self, requested: int) -> int:
         return STACKED_SAMPLES
 
-    def digits(self, images: torch.Tensor) -> np.ndarray:
-        """[N, 3, H, W] uint8 -> [N, 3] digit per channel, by the bundled classifier."""
-        extractor = get_extractor("mnist")
+    def digits(self, images: torch.Tensor, classifier: str = "mnist") -> np.ndarray:
+        """[N, 3, H, W] uint8 -> [N, 3] digit per channel, by a bundled MNIST classifier."""
+        extractor = get_extractor(classifier)
         n, c, h, w = images.shape
         logits = extractor(images.reshape(n * c, 1, h, w))["logits"]
         return logits.argmax(1).reshape(n, c)
@@ -100,11 +100,15 @@ class StackedMNISTProtocol(Protocol):
         return {"modes": modes.stacked_digit_modes(self.digits(outputs["fake"]))["modes"]}
 
     def final(self, outputs, seed, source):
-        extractor = get_extractor("mnist")
-        card = {"protocol": "Stacked MNIST: each channel classified by the bundled MNIST classifier",
-                "extractor": extractor.name, "extractor_sha256": extractor.checksum, "n_samples": len(outputs["fake"]),
-                "seed": seed, "source": source}
-        return {**modes.stacked_digit_modes(self.digits(outputs["fake"])), "card": card}
+        extractor, second = get_extractor("mnist"), get_extractor("mnist-b")
+        card = {"protocol": "Stacked MNIST: each channel classified by the bundled MNIST classifier (and by the "
+                            "second one: modes_b, kl_to_uniform_b)",
+                "extractor": extractor.name, "extractor_sha256": extractor.checksum,
+                "second_extractor": second.name, "second_extractor_sha256": second.checksum,
+                "n_samples": len(outputs["fake"]), "seed": seed, "source": source}
+        other = modes.stacked_digit_modes(self.digits(outputs["fake"], "mnist-b"))
+        return {**modes.stacked_digit_modes(self.digits(outputs["fake"])),
+                "modes_b": other["modes"], "kl_to_uniform_b": other["kl_to_uniform"], "card": card}
 
 
 class PairedProtocol(Protocol):
@@ -159,7 +163,8 @@ class InpaintProtocol(Protocol):
                                               "inside the holes, per image, averaged; label accuracy and FID of the "
                                               "completed digits with the bundled classifier"}
         return {"hole_psnr": pixels.psnr(fake, target, mask=mask), "hole_l1": pixels.l1(fake, target, mask),
-                "label_accuracy": scores.get("label_accuracy"), "fid": scores["fid"], "card": card}
+                "label_accuracy": scores.get("label_accuracy"), "fid": scores["fid"],
+                "label_accuracy_b": scores.get("label_accuracy_b"), "fid_b": scores.get("fid_b"), "card": card}
 
 
 class CycleDigitsProtocol(Protocol):
@@ -179,6 +184,11 @@ class CycleDigitsProtocol(Protocol):
     def cheap(self, outputs, seed):
         return {"label_accuracy": self.accuracies(outputs)["label_accuracy"]}
 
+    @staticmethod
+    def second_opinion_b2a(outputs) -> float:
+        """accuracy_b2a read by the second MNIST classifier (the 8x8 side has one classifier only)."""
+        return float((get_extractor("mnist-b")(outputs["fake_a"])["logits"].argmax(1) == outputs["b_label"].numpy()).mean())
+
     def final(self, outputs, seed, source):
         from ..data.unpaired import small_digits
 
@@ -189,10 +199,13 @@ class CycleDigitsProtocol(Protocol):
                             "translation the bundled 8x8-digits classifier reads as their label; accuracy_b2a = "
                             "share of held-out 8x8 digits whose translation the bundled MNIST classifier reads as "
                             "theirs; label_accuracy = their mean; fid_a2b against all 1,797 8x8 digits in the "
-                            "8x8 classifier's features, fid_b2a against MNIST test in the MNIST classifier's",
+                            "8x8 classifier's features, fid_b2a against MNIST test in the MNIST classifier's; "
+                            "accuracy_b2a_b is accuracy_b2a by the second MNIST classifier",
                 "digits8_classifier_sha256": digits8.checksum, "mnist_classifier_sha256": get_extractor("mnist").checksum,
+                "second_mnist_classifier_sha256": get_extractor("mnist-b").checksum,
                 "n_samples": len(outputs["fake_b"]), "seed": seed, "source": source}
-        return {**self.accuracies(outputs), "fid_a2b": fid_a2b, "fid_b2a": fid_b2a, "card": card}
+        return {**self.accuracies(outputs), "accuracy_b2a_b": self.second_opinion_b2a(outputs), "fid_a2b": fid_a2b,
+                "fid_b2a": fid_b2a, "card": card}
 
 
 class CycleGlyphsProtocol(PairedProtocol):

@@ -14,10 +14,11 @@ from safetensors.torch import load_file
 
 from ..errors import GankitError
 from .font_net import FontNet
-from .mnist_net import MNISTNet
+from .mnist_net import MNISTNet, MNISTNetB
 
 # name -> (network class, weights stem, what it is, the side of the square grey images it reads)
 BUNDLED = {"mnist": (MNISTNet, "mnist_classifier", "MNIST classifier", 28),
+           "mnist-b": (MNISTNetB, "mnist_b_classifier", "second MNIST classifier", 28),
            "digits8": (MNISTNet, "digits8_classifier", "8x8-digits classifier", 28),
            "fonts": (FontNet, "font_classifier", "font classifier", 64)}
 

@@ -1,8 +1,10 @@
-"""The bundled MNIST classifier used as gankit's feature extractor on digit images.
+"""The bundled MNIST classifiers used as gankit's feature extractors on digit images.
 
-A small CNN: two 3x3 conv + max-pool stages (32, 64 channels), a 128-unit feature layer, 10 logits.
-Inputs are [N, 1, 28, 28] floats in [-1, 1] (the range of G's output). Trained by
-scripts/train_mnist_classifier.py; the weights ship as gankit/metrics/assets/mnist_classifier.safetensors.
+MNISTNet, the main one: two 3x3 conv + max-pool stages (32, 64 channels), a 128-unit feature layer, 10 logits.
+MNISTNetB, the second opinion: a different design (5x5 and 3x3 convolutions with batch normalisation, strided
+downsampling, global average pooling, a 64-unit feature layer), trained from another seed.
+Inputs are [N, 1, 28, 28] floats in [-1, 1] (the range of G's output). Both are trained by
+scripts/train_mnist_classifier.py; the weights ship in gankit/metrics/assets/.
 """
 from __future__ import annotations
 
@@ -26,5 +28,28 @@ class MNISTNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """-> (features [N, 128], logits [N, 10])."""
+        features = self.body(x)
+        return features, self.head(features)
+
+
+class MNISTNetB(nn.Module):
+    feature_dim = 64
+    num_classes = 10
+
+    def __init__(self) -> None:
+        super().__init__()
+
+        def block(c_in: int, c_out: int, kernel: int, stride: int) -> list[nn.Module]:
+            return [nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+
+        self.body = nn.Sequential(
+            *block(1, 24, 5, 1), *block(24, 48, 5, 2), *block(48, 64, 3, 2), *block(64, 96, 3, 1),  # [N, 96, 7, 7]
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Linear(96, self.feature_dim), nn.ReLU(),                                            # [N, 64] features
+        )
+        self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(self.feature_dim, self.num_classes))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """-> (features [N, 64], logits [N, 10])."""
         features = self.body(x)
         return features, self.head(features)
