@@ -32,7 +32,8 @@ SPECS = {"cgan": ("mnist-cgan", ["dcgan.g_width=8", "dcgan.d_width=8"]),
          "inpaint": ("mnist-inpaint", ["unet.width=8", "patchgan.width=8"]),
          "style": ("mnist-stylegan2", ["train.batch_size=8", "stylegan2.g_width=4", "stylegan2.d_width=4",
                                        "stylegan2.max_width=8", "stylegan2.w_dim=8"]),
-         "text": ("oracle-mle", ["lstm.embed=8", "lstm.hidden=16", "train.n_samples=4", "train.batch_size=16"])}
+         "text": ("oracle-mle", ["lstm.embed=8", "lstm.hidden=16", "train.n_samples=4", "train.batch_size=16"]),
+         "points": ("toy-ring", ["toy-mlp.g_hidden=[16]", "toy-mlp.d_hidden=[16]"])}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,7 @@ def decoded(url: str) -> Image.Image:
 def test_describe_names_each_kind_and_its_knobs(runs):
     kinds = {name: run.describe() for name, run in runs.items()}
     assert {name: d["kind"] for name, d in kinds.items()} == {
-        "cgan": "noise", "sr": "upscale", "inpaint": "inpaint", "style": "noise", "text": "text"}
+        "cgan": "noise", "sr": "upscale", "inpaint": "inpaint", "style": "noise", "text": "text", "points": "points"}
     assert kinds["cgan"]["classes"] == [str(i) for i in range(10)] and not kinds["cgan"]["truncation"]
     assert kinds["style"]["truncation"] and kinds["style"]["mix"] and kinds["style"]["classes"] == []
     assert kinds["sr"]["inputs"] == {"a2b": [1, 7, 7]} and kinds["inpaint"]["inputs"] == {"a2b": [1, 28, 28]}
@@ -77,6 +78,10 @@ def test_samples_come_with_the_asked_count_size_and_label(runs):
     assert again == out["images"] and runs["cgan"].sample({"n": 10, "seed": 2, "label": 3})["images"] != again
     every = runs["cgan"].sample({"n": 9, "seed": 1})
     assert every["labels"] == ["0", "0", "0", "1", "1", "1", "2", "2", "2"]  # one class per row of 3
+    scatter = runs["points"].sample({"n": 8})["images"]
+    assert len(scatter) == 1 and decoded(scatter[0]).width > 200  # points are one scatter plot
+    with pytest.raises(GankitError, match="this model makes 2-D points"):
+        runs["points"].walk({"n": 4})
 
 
 @pytest.mark.parametrize("name, options", [("cgan", {}), ("style", {"truncation": 0.7})])

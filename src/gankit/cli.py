@@ -388,8 +388,7 @@ def cmd_sample(args) -> int:
     if pipeline.kind == "tokens" and args.label is None:
         out = save_text_samples(pipeline, args.n, Path(args.out), args.seed, args.temperature, args.prefix)
     elif args.temperature is not None or args.prefix:
-        raise GankitError("--temperature and --prefix are for text models; this one makes "
-                          f"{pipeline.kind}s")
+        raise GankitError(f"--temperature and --prefix are for text models; this one makes {pipeline.makes}")
     else:
         options = {} if args.truncation is None else {"truncation": args.truncation}
         out = save_samples(pipeline, args.n, Path(args.out), seed=args.seed, label=args.label, **options)

@@ -33,7 +33,7 @@ RANGES = ("coarse", "middle", "fine")
 
 def noise_image_model(pipeline: Pipeline, what: str) -> None:
     if pipeline.inputs != "noise" or pipeline.kind != "image":
-        made = "translates images" if pipeline.inputs != "noise" else f"makes {pipeline.kind}s"
+        made = "translates images" if pipeline.inputs != "noise" else f"makes {pipeline.makes}"
         raise GankitError(f"{what} shows an image GAN drawn from noise; this model {made}")
 
 

@@ -68,6 +68,11 @@ class Pipeline:
         """The field kind of the main output (image or points)."""
         return self.recipe.outputs[self.recipe.main_output]
 
+    @property
+    def makes(self) -> str:
+        """What the model makes, in words: images, 2-D points or text."""
+        return {"image": "images", "points": "2-D points", "tokens": "text"}.get(self.kind, self.kind)
+
     @torch.no_grad()
     def generate(self, inputs: Mapping[str, torch.Tensor], **options) -> dict[str, torch.Tensor]:
         """The recipe's raw outputs (images in [-1, 1]) with every net in eval mode; modes are restored after."""
@@ -191,7 +196,7 @@ def save_samples(pipeline: Pipeline, n: int, out: Path, seed: int = 0, label: in
         raise GankitError(f"number of samples must be positive, got {n}")
     if pipeline.kind == "tokens" or out.suffix == ".txt":
         if pipeline.kind != "tokens":
-            raise GankitError(f"this model makes {pipeline.kind}s, not text: write a .png or .npz file")
+            raise GankitError(f"this model makes {pipeline.makes}, not text: write a .png or .npz file")
         if label is not None:
             raise GankitError("--label is for class-conditional image models; text models take --prefix")
         return save_text_samples(pipeline, n, out, seed)
@@ -251,7 +256,7 @@ def text_samples(pipeline: Pipeline, n: int, seed: int = 0, temperature: float |
     from .data.text import Vocabulary
 
     if pipeline.kind != "tokens":
-        raise GankitError(f"this model makes {pipeline.kind}s, not text")
+        raise GankitError(f"this model makes {pipeline.makes}, not text")
     if n > MAX_TEXT_SAMPLES:
         raise GankitError(f"at most {MAX_TEXT_SAMPLES:,} texts at a time, got {n:,}")
     if temperature is not None and not 0.01 <= temperature <= 100:

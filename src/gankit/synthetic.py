@@ -38,7 +38,7 @@ def check_request(pipeline: Pipeline, n_per_class: int) -> None:
         raise GankitError("gankit augment needs a class-conditional generator (trained with gan.conditional="
                           "projection or acgan, e.g. mnist-cgan); this one draws no labels")
     if pipeline.kind != "image":
-        raise GankitError(f"gankit augment writes images; this model makes {pipeline.kind}s")
+        raise GankitError(f"gankit augment writes images; this model makes {pipeline.makes}")
     if not 1 <= n_per_class <= MAX_PER_CLASS:
         raise GankitError(f"--n-per-class must be between 1 and {MAX_PER_CLASS:,}, got {n_per_class}")
 
