@@ -151,6 +151,24 @@ def test_translators_take_uploaded_and_drawn_pictures(runs):
     assert result.shape == (28, 28) and np.abs(result[20:, 20:] - 40).max() <= 2  # outside the hole: unchanged
 
 
+def test_a_font_model_writes_typed_text_and_translates_a_drawing(tmp_path):
+    folder = tmp_path / "glyphs"
+    Trainer(resolve("glyphs-kai", TINY + ["unet.width=4", "unet.depth=2", "patchgan.width=4", "train.steps=2",
+                                          "train.batch_size=8"]), folder, progress=False).fit()
+    run = open_runs([folder])[0]
+    described = run.describe()
+    assert described["kind"] == "translate" and described["glyph_text"] and described["paper"]
+    out = run.act("translate", {"text": "永和 九年"})
+    source, result = (np.asarray(decoded(out[k])) for k in ("input", "output"))
+    assert source.shape == result.shape == (64, 5 * 64) and (result[:, 128:192] == 255).all()  # the space is paper
+    drawn = run.act("translate", {"image": data_url(Image.new("RGB", (280, 280), "white"), "JPEG")})
+    assert decoded(drawn["input"]).size == decoded(drawn["output"]).size == (64, 64)
+    with pytest.raises(GankitError, match="at most 32 characters"):
+        run.act("translate", {"text": "永" * 33})
+    with pytest.raises(GankitError, match="direction must be a2b"):
+        run.act("translate", {"image": drawn["input"], "direction": "b2a"})
+
+
 def test_text_models_write_with_a_prefix(runs):
     texts = runs["text"].act("text", {"n": 3, "seed": 1, "prefix": "7"})["texts"]  # the oracle's tokens are numbers
     assert len(texts) == 3 and all(t.split()[0] == "7" for t in texts)
