@@ -103,6 +103,9 @@ def test_bad_requests_are_one_line_errors(runs):
     cases = [(runs["cgan"], "sample", {"n": 0}, "n must be between 1 and 64"),
              (runs["cgan"], "sample", {"n": 10**9}, "n must be between 1 and 64"),
              (runs["cgan"], "sample", {"n": "many"}, "n must be a whole number"),
+             (runs["cgan"], "sample", {"n": float("nan")}, "n must be a whole number"),
+             (runs["cgan"], "sample", {"seed": float("inf")}, "seed must be a whole number"),
+             (runs["cgan"], "sample", {"n": 2.5}, "n must be a whole number"),
              (runs["cgan"], "sample", {"label": 10}, "label must be between 0 and 9"),
              (runs["cgan"], "sample", {"seed": -1}, "seed must be between 0"),
              (runs["cgan"], "sample", {"truncation": 0.5}, "needs a style-based generator"),
@@ -256,6 +259,8 @@ def test_server_serves_the_page_the_runs_and_the_reports(server):
 def test_server_answers_bad_requests_with_errors_and_keeps_serving(server):
     assert post(server + "api/runs/0/sample", {"n": 999}) == (400, {"error": "n must be between 1 and 64, got 999"})
     assert post(server + "api/runs/0/sample", None, raw=b"{not json")[0] == 400
+    assert post(server + "api/runs/0/sample", None, raw=b"[" * 100_000 + b"]" * 100_000)[0] == 400
+    assert post(server + "api/runs/0/sample", None, raw=b'{"n": NaN}') == (400, {"error": "n must be a whole number, got 'nan'"})
     assert post(server + "api/runs/7/sample", {})[1]["error"].startswith("no run 7")
     status, answer = oversize(server, "api/runs/1/translate", 20 << 20)
     assert status == 413 and "larger than" in answer["error"]

@@ -65,7 +65,7 @@ def decode_upload(value, channels: int, what: str, max_pixels: int = MAX_UPLOAD_
 
 def whole(value, name: str, low: int, high: int) -> int:
     """An integer request value within [low, high]."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value != int(value):
         raise GankitError(f"{name} must be a whole number, got {str(value)[:20]!r}")
     if not low <= value <= high:
         raise GankitError(f"{name} must be between {low} and {high}, got {int(value)}")

@@ -61,7 +61,7 @@ async def read_json(request: Request, limit: int = MAX_BODY):
             raise TooLarge
     try:
         return json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
         raise GankitError("the request body is not JSON") from None
 
 
