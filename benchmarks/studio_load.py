@@ -2,13 +2,16 @@
 
 usage: python benchmarks/studio_load.py RUN [RUN...] [--requests 50] [--n 16] [--out benchmarks/results/studio-load]
 
-For each run: starts `gankit studio RUN --port 0`, waits for its URL, then sends --requests sample requests (n images each,
-different seeds) all at once from as many threads, bounded by a timeout. Meanwhile it asks for the run list
+For each run: starts `gankit studio RUN --port 0`, waits for its URL, then sends --requests requests all at
+once from as many threads (a noise model: samples of n images with different seeds; a translator: a picture
+of its input size to translate, with a hole mask for inpainting; a text model: n texts), bounded by a timeout. Meanwhile it asks for the run list
 (which needs no model work) every 0.2 s, to see that the server stays responsive. Reports every request's
 status, p50/p95/max latency, the ping latencies, and the server's memory (VmRSS before, VmHWM after: its peak),
 and writes a Markdown table (a row per run) and a JSON file.
 """
 import argparse
+import base64
+import io
 import json
 import platform
 import statistics
@@ -43,6 +46,28 @@ def post(url: str, body: dict, timeout: float) -> tuple[int, float]:
     return status, time.perf_counter() - start
 
 
+def request_body(run: dict, n: int, i: int) -> tuple[str, dict]:
+    """The action and body of request i for a run as /api/runs describes it."""
+    if run["kind"] in ("noise", "points"):
+        return "sample", {"n": n, "seed": i}
+    if run["kind"] == "text":
+        return "text", {"n": n, "seed": i}
+    from PIL import Image
+
+    shape = run["inputs"]["a2b"]
+    def url(picture):
+        buffer = io.BytesIO()
+        picture.save(buffer, format="PNG")
+        return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    picture = Image.effect_noise((shape[-1], shape[-2]), 40 + i % 20).convert("L" if shape[0] == 1 else "RGB")
+    body = {"image": url(picture)}
+    if run["kind"] == "inpaint":
+        mask = Image.new("L", picture.size)
+        mask.paste(255, (2, 2, picture.width // 2, picture.height // 2))
+        body["mask"] = url(mask)
+    return "translate", body
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -58,8 +83,9 @@ def load(run: str, requests: int, n: int, timeout: float) -> dict:
             sys.exit(f"the studio did not start: {line.strip() or 'no output'}")
         url = line[line.index("http://"):].split()[0]
         with urllib.request.urlopen(url + "api/runs", timeout=60) as response:
-            response.read()
-        post(url + "api/runs/0/sample", {"n": n, "seed": 0}, timeout)  # warm-up
+            described = json.loads(response.read())[0]
+        bodies = [request_body(described, n, i) for i in range(requests + 1)]
+        post(url + f"api/runs/0/{bodies[0][0]}", bodies[0][1], timeout)  # warm-up
         rss_before = memory_kb(server.pid, "VmRSS")
         pings, done = [], threading.Event()
 
@@ -78,8 +104,7 @@ def load(run: str, requests: int, n: int, timeout: float) -> dict:
         pinger.start()
         start = time.perf_counter()
         with ThreadPoolExecutor(requests) as pool:
-            results = list(pool.map(lambda i: post(url + "api/runs/0/sample", {"n": n, "seed": i + 1},
-                                                   timeout), range(requests)))
+            results = list(pool.map(lambda b: post(url + f"api/runs/0/{b[0]}", b[1], timeout), bodies[1:]))
         wall = time.perf_counter() - start
         done.set()
         pinger.join()
@@ -88,7 +113,7 @@ def load(run: str, requests: int, n: int, timeout: float) -> dict:
         server.terminate()
         server.wait(30)
     latencies = [t for status, t in results if status == 200]
-    return {"run": Path(run).name, "machine": f"{platform.processor() or platform.machine()}", "requests": requests, "n": n,
+    return {"run": Path(run).name, "kind": described["kind"], "machine": f"{platform.processor() or platform.machine()}", "requests": requests, "n": n,
            "ok": len(latencies), "statuses": sorted({s for s, _ in results}), "wall_s": round(wall, 2),
            "p50_s": round(percentile(latencies, 0.5), 3) if latencies else None,
            "p95_s": round(percentile(latencies, 0.95), 3) if latencies else None,
@@ -109,11 +134,11 @@ def main() -> None:
     if not 1 <= args.requests <= 1000:
         parser.error("--requests must be between 1 and 1000")
     rows = [load(run, args.requests, args.n, args.timeout) for run in args.runs]
-    table = ("| run | requests at once | images each | completed | wall (s) | p50 (s) | p95 (s) | max (s) | "
+    table = ("| run (kind) | requests at once | images each | completed | wall (s) | p50 (s) | p95 (s) | max (s) | "
              "run list during load, p50 / max (ms) | server memory before / peak (MB) |\n"
              "|---|---|---|---|---|---|---|---|---|---|\n")
     for row in rows:
-        table += (f"| {row['run']} | {row['requests']} | {row['n']} | {row['ok']} / {row['requests']} | {row['wall_s']} | "
+        table += (f"| {row['run']} ({row['kind']}) | {row['requests']} | {row['n'] if row['kind'] in ('noise', 'text') else 1} | {row['ok']} / {row['requests']} | {row['wall_s']} | "
                   f"{row['p50_s']} | {row['p95_s']} | {row['max_s']} | {row['ping_p50_ms']} / {row['ping_max_ms']} | "
                   f"{row['rss_before_mb']} / {row['peak_rss_mb']} |\n")
     print(table)
