@@ -197,3 +197,26 @@ def test_every_classifier_figure_comes_with_a_second_opinion_and_the_card_names_
     assert f"{result['fid_b']:.4f}" in fid_line and "fid_b" not in table
     cheap = evaluate_images(images, ref="mnist-test", fid_only=True)
     assert set(cheap) == {"fid", "card"} and "second_extractor" not in cheap["card"]  # the cheap FID stays cheap
+
+
+def test_bench_rescore_reproduces_a_run_s_figures_and_adds_the_second_opinion(tmp_path, capsys):
+    import json
+
+    from gankit.cli import main
+    from gankit.config import resolve
+    from gankit.trainer import Trainer
+
+    from conftest import TINY
+
+    cfg = resolve("seed-mlp", TINY + ["mlp.g_hidden=[32]", "mlp.d_hidden=[32]", "train.steps=4", "eval.n_final=200",
+                                      "train.seed=1"])
+    result = Trainer(cfg, tmp_path / "runs" / "seed-mlp-seed1", progress=False).fit()
+    assert main(["bench", "quality", "--suite", "mnist", "--presets", "seed-mlp", "--first-seed", "1", "--seeds", "1",
+                 "--rescore", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]) == 0
+    row = json.loads((tmp_path / "out" / "quality-mnist.json").read_text())["runs"][0]
+    assert row["rescored"] and row["steps"] == 4 and row["fid"] == result.metrics["fid"]
+    assert row["precision_b"] == result.metrics["precision_b"]
+    capsys.readouterr()
+    assert main(["bench", "quality", "--suite", "mnist", "--presets", "seed-mlp", "--seeds", "1", "--rescore",
+                 "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "o2")]) == 2
+    assert "no finished run" in capsys.readouterr().err and not (tmp_path / "o2").exists()
