@@ -98,6 +98,11 @@ def summarize(values: list[float]) -> str:
     return f"{mean:.4g} ± {std:.2g} (se {std / math.sqrt(len(values)):.2g})"
 
 
+def row_metrics(metrics: dict | None) -> dict:
+    """The figures a table row keeps: scalars and the evaluation card (per-class lists and counts stay in the run)."""
+    return {k: v for k, v in (metrics or {}).items() if not isinstance(v, (list, dict)) or k == "card"}
+
+
 def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides: list[str]) -> dict:
     extra = [f"train.seed={seed}"] + ([f"train.minutes={minutes}", "train.steps=10000000"] if minutes else [])
     cfg = resolve(preset, overrides + extra)
@@ -106,7 +111,7 @@ def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides
     if result.interrupted:  # Ctrl-C or SIGTERM stops the suite, not just this run
         raise GankitError(f"interrupted during {preset} seed {seed}; the table keeps the runs that finished")
     last = json.loads(result.stats.read_text().splitlines()[-1])
-    metrics = {k: v for k, v in (result.metrics or {}).items() if not isinstance(v, (list, dict)) or k == "card"}
+    metrics = row_metrics(result.metrics)
     return {"preset": preset, "seed": seed, "steps": result.step, "train_s": last["wall_s"],
             "total_s": round(time.perf_counter() - start, 1), **metrics}
 
@@ -129,7 +134,7 @@ def rescore_one(preset: str, seed: int, runs: Path) -> dict:
     metrics = protocol.final(outputs, cfg.eval.seed, f"run {folder.name} step {pipeline.meta.get('step')}")
     last = json.loads((folder / "stats.jsonl").read_text().splitlines()[-1])
     return {"preset": preset, "seed": seed, "steps": last["step"], "train_s": last["wall_s"], "rescored": True,
-            **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict)) or k == "card"}}
+            **row_metrics(metrics)}
 
 
 def at_temperatures(row: dict, runs: Path, temperatures: tuple[float, ...]) -> list[dict]:
@@ -143,8 +148,7 @@ def at_temperatures(row: dict, runs: Path, temperatures: tuple[float, ...]) -> l
     for t in temperatures:
         name = f"{row['preset']} at T={t}"
         metrics = evaluate_own(pipeline, eval_cfg.n_final, eval_cfg.seed, name, temperature=t)
-        out.append({**row, "preset": name, **{k: v for k, v in metrics.items()
-                                               if not isinstance(v, (list, dict)) or k == "card"}})
+        out.append({**row, "preset": name, **row_metrics(metrics)})
     return out
 
 
@@ -189,7 +193,7 @@ def untrained_baselines(suite: str, overrides: list[str]) -> list[dict]:
                                                           data=dataset)
         metrics = protocol.final(outputs, cfg.eval.seed, name)
         rows.append({"preset": name, "seed": 0, "steps": 0, "train_s": 0.0,
-                     **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict)) or k == "card"}})
+                     **row_metrics(metrics)})
     return rows
 
 
