@@ -10,7 +10,7 @@ from PIL import Image
 from gankit.checkpoint import latest_checkpoint
 from gankit.config import DataConfig, resolve
 from gankit.data import load_data
-from gankit.data.unpaired import small_digits
+from gankit.data.unpaired import MNIST_BOX, held_out_digits, small_digits
 from gankit.draws import Draws
 from gankit.errors import GankitError
 from gankit.recipes import build_recipe
@@ -36,6 +36,20 @@ def test_digit_styles_meet_each_mnist_digit_with_a_random_8x8_digit():
         train.batch(index)
     aligned = test.batch(torch.tensor([0, 359, 360]))  # the test split cycles B beside A
     assert torch.equal(aligned["b"][0], aligned["b"][1]) and torch.equal(aligned["b_label"][:2], test.b.arrays["b_label"][[0, 0]])
+
+
+def test_digit_styles_put_the_8x8_digits_in_mnists_box_and_its_judge_reads_them():
+    boxed, labels = small_digits(MNIST_BOX)
+    b = load_data(DataConfig(name="digit-styles", split="test")).b.arrays["b"]
+    margin = (28 - MNIST_BOX) // 2
+    assert boxed[:, :, :margin].max() == boxed[:, :, -margin:].max() == boxed[..., :margin].max() == 0
+    assert boxed[:, :, margin:-margin, margin:-margin].max() == 255 and small_digits()[0][..., :margin].max() > 0
+    assert torch.equal(b, boxed[torch.from_numpy(held_out_digits(len(labels)))])
+    from gankit.metrics.features import get_extractor
+    read = get_extractor("digits8-boxed")(b)["logits"].argmax(1)
+    assert (read == load_data(DataConfig(name="digit-styles", split="test")).b.arrays["b_label"].numpy()).mean() >= 0.99
+    with pytest.raises(GankitError, match="box of 8 to 28 pixels, not 40"):
+        small_digits(40)
 
 
 def test_glyph_styles_train_on_different_characters_and_test_on_true_pairs():

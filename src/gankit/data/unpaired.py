@@ -1,7 +1,9 @@
 """Unpaired image data for CycleGAN: two domains, each with its own examples, and no pairs in training.
 
 digit-styles  A: the bundled MNIST digits; B: scikit-learn's bundled 8x8 handwritten digits (1,797, values 0-16,
-              from the UCI optical-digits set), upscaled bicubically to 28x28. Fields a, a_label, b, b_label.
+              from the UCI optical-digits set), upscaled bicubically to 20x20 and centred in 28x28, the box MNIST
+              puts its digits in, so that the domains differ in style, not in framing (a translator of local
+              filters cannot rescale a whole digit). Fields a, a_label, b, b_label.
               Test: MNIST's 10,000 test digits and a fixed 20% of the 8x8 digits (359).
 glyph-styles  A and B: two fonts of the bundled glyphs (data.fonts=SOURCE,TARGET, as the paired `glyphs`),
               split by character as there (80% train). In training the A and B glyphs of a batch are drawn
@@ -31,6 +33,7 @@ from .mnist import load_mnist
 DIGITS_HELD_OUT = 0.2
 SPLIT_SEED = 0
 SIDE = 28
+MNIST_BOX = 20  # MNIST's digits fit a 20x20 box centred in the 28x28 frame
 
 
 class UnpairedData:
@@ -85,16 +88,21 @@ def check_split(cfg: DataConfig, name: str) -> None:
         raise GankitError(f"{name} does not crop: leave data.crop at 0")
 
 
-@functools.lru_cache(maxsize=1)
-def small_digits() -> tuple[torch.Tensor, torch.Tensor]:
-    """scikit-learn's 8x8 digits as uint8 [1797, 1, 28, 28] (bicubic upscaling of value x 255 / 16) and labels."""
+@functools.lru_cache(maxsize=2)
+def small_digits(box: int = SIDE) -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's 8x8 digits as uint8 [1797, 1, 28, 28] (value x 255 / 16, upscaled bicubically to box x box
+    and centred in the frame) and labels. box = SIDE fills the frame, as the digits8 dataset shows them."""
     try:
         from sklearn.datasets import load_digits
     except ImportError:
         raise GankitError("the 8x8 digits ship inside scikit-learn: pip install 'gankit[digits]'") from None
     found = load_digits()
     small = torch.from_numpy(found.images).float().mul(255.0 / 16.0).unsqueeze(1)  # [N, 1, 8, 8], ink high as MNIST's
-    big = F.interpolate(small, size=(SIDE, SIDE), mode="bicubic", align_corners=False)
+    if not 8 <= box <= SIDE:
+        raise GankitError(f"the 8x8 digits are upscaled to a box of 8 to {SIDE} pixels, not {box}")
+    big = F.interpolate(small, size=(box, box), mode="bicubic", align_corners=False)
+    margin = (SIDE - box) // 2
+    big = F.pad(big, (margin, SIDE - box - margin) * 2)
     return big.round().clamp(0, 255).to(torch.uint8), torch.from_numpy(found.target).long()
 
 
@@ -105,13 +113,14 @@ def held_out_digits(n: int) -> np.ndarray:
     return mask
 
 
-@DATASETS.register("digit-styles", "unpaired digits: MNIST (A) and scikit-learn's 8x8 digits upscaled to 28x28 (B)")
+@DATASETS.register("digit-styles", "unpaired digits: MNIST (A) and scikit-learn's 8x8 digits upscaled into MNIST's "
+                                   "20x20 box in 28x28 (B)")
 def load_digit_styles(cfg: DataConfig) -> UnpairedData:
     check_split(cfg, "digit-styles")
     if cfg.resolution and cfg.resolution != SIDE:
         raise GankitError(f"digit-styles is {SIDE}x{SIDE}; leave data.resolution at 0")
     mnist = load_mnist(cfg)
-    images, labels = small_digits()
+    images, labels = small_digits(MNIST_BOX)
     keep = torch.from_numpy(held_out_digits(len(labels)) == (cfg.split == "test"))
     a = ArrayData({"a": mnist.images, "a_label": mnist.labels}, {"a": "image", "a_label": "label"}, "mnist")
     b = ArrayData({"b": images[keep], "b_label": labels[keep]}, {"b": "image", "b_label": "label"}, "digits-8x8")

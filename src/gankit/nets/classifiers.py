@@ -20,6 +20,7 @@ from .mnist_net import MNISTNet, MNISTNetB
 BUNDLED = {"mnist": (MNISTNet, "mnist_classifier", "MNIST classifier", 28),
            "mnist-b": (MNISTNetB, "mnist_b_classifier", "second MNIST classifier", 28),
            "digits8": (MNISTNet, "digits8_classifier", "8x8-digits classifier", 28),
+           "digits8-boxed": (MNISTNet, "digits8_boxed_classifier", "8x8-digits classifier (MNIST's box)", 28),
            "fonts": (FontNet, "font_classifier", "font classifier", 64)}
 
 

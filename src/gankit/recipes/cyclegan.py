@@ -48,7 +48,7 @@ class CycleGANOptions:
     augment: str = ""                # DiffAugment policy for every image D_a and D_b see, e.g. "translation"
     semantic: float = ranged(0.0, low=0)  # weight of CyCADA's semantic-consistency loss (0 = plain CycleGAN)
     classifier_a: str = "mnist"      # frozen classifier of domain A for the semantic loss (a bundled extractor)
-    classifier_b: str = "digits8"    # ... of domain B
+    classifier_b: str = "digits8-boxed"  # ... of domain B
 
 
 def semantic_classifier(name: str, key: str, shape) -> str:
