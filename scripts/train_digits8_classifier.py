@@ -19,7 +19,7 @@ from safetensors.torch import save_file
 from train_mnist_classifier import ASSETS, shift, train  # the same augmentation and loop as the MNIST classifier
 
 from gankit.data.base import to_float
-from gankit.data.unpaired import MNIST_BOX, SIDE, held_out_digits, small_digits
+from gankit.data.unpaired import MNIST_BOX, SIDE, digits_split
 from gankit.nets.mnist_net import MNISTNet
 
 # --layout -> (side of the box the digits are upscaled to, weights file)
@@ -27,9 +27,8 @@ LAYOUTS = {"fill": (SIDE, "digits8_classifier.safetensors"), "boxed": (MNIST_BOX
 
 
 def split(box: int, test: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    images, labels = small_digits(box)
-    keep = torch.from_numpy(held_out_digits(len(labels)) == test)
-    return to_float(images[keep]), labels[keep]
+    images, labels = digits_split(box, test)
+    return to_float(images), labels
 
 
 def main() -> None:

@@ -1,24 +1,21 @@
 """scikit-learn's bundled 8x8 handwritten digits (1,797, from the UCI optical-recognition set), labelled, upscaled
-to 28x28 as digit-styles shows them, with the same fixed 20% held out as the test split."""
+to fill 28x28 (digit-styles puts them in MNIST's 20x20 box instead), with the same fixed 20% held out as the
+test split."""
 from __future__ import annotations
-
-import torch
 
 from ..config import DataConfig
 from ..errors import GankitError
 from ..registry import DATASETS
 from .base import ArrayData, ImageData, fit_images
 from .mnist import DIGITS
-from .unpaired import check_split, held_out_digits, small_digits
+from .unpaired import SIDE, check_split, digits_split
 
 
 @DATASETS.register("digits8", "scikit-learn's 8x8 handwritten digits upscaled to 28x28, labelled: 1,438 train / "
                               "359 test (the held-out 20% of digit-styles)")
 def load_digits8(cfg: DataConfig) -> ArrayData:
     check_split(cfg, "digits8")
-    images, labels = small_digits()
-    keep = torch.from_numpy(held_out_digits(len(labels)) == (cfg.split == "test"))
-    images, labels = images[keep], labels[keep]
+    images, labels = digits_split(SIDE, cfg.split == "test")
     if cfg.limit:
         images, labels = images[:cfg.limit], labels[:cfg.limit]
     if cfg.resolution and cfg.resolution != images.shape[-1] or cfg.channels not in (0, 1):

@@ -113,6 +113,13 @@ def held_out_digits(n: int) -> np.ndarray:
     return mask
 
 
+def digits_split(box: int, test: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 8x8 digits of one split (small_digits(box)) and their labels: test = the fixed held-out 20%."""
+    images, labels = small_digits(box)
+    keep = torch.from_numpy(held_out_digits(len(labels)) == test)
+    return images[keep], labels[keep]
+
+
 @DATASETS.register("digit-styles", "unpaired digits: MNIST (A) and scikit-learn's 8x8 digits upscaled into MNIST's "
                                    "20x20 box in 28x28 (B)")
 def load_digit_styles(cfg: DataConfig) -> UnpairedData:
@@ -120,10 +127,9 @@ def load_digit_styles(cfg: DataConfig) -> UnpairedData:
     if cfg.resolution and cfg.resolution != SIDE:
         raise GankitError(f"digit-styles is {SIDE}x{SIDE}; leave data.resolution at 0")
     mnist = load_mnist(cfg)
-    images, labels = small_digits(MNIST_BOX)
-    keep = torch.from_numpy(held_out_digits(len(labels)) == (cfg.split == "test"))
+    images, labels = digits_split(MNIST_BOX, cfg.split == "test")
     a = ArrayData({"a": mnist.images, "a_label": mnist.labels}, {"a": "image", "a_label": "label"}, "mnist")
-    b = ArrayData({"b": images[keep], "b_label": labels[keep]}, {"b": "image", "b_label": "label"}, "digits-8x8")
+    b = ArrayData({"b": images, "b_label": labels}, {"b": "image", "b_label": "label"}, "digits-8x8")
     return UnpairedData(a, b, "digit-styles", "cycle-digits", aligned=cfg.split == "test",
                         class_names=mnist.class_names, config=cfg)
 
