@@ -31,6 +31,16 @@ def test_every_protocol_finishes_training_with_its_table(tmp_path, capsys, prese
     assert "modes" in out and "card:" in out  # crashed with KeyError 'extractor' before
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert format_table(metrics).splitlines()[-1].startswith("card: ")
+    # `gankit eval` measures the export by the run's protocol (it gave MNIST image metrics or failed before)
+    generator = load_generator(tmp_path / "run")
+    assert generator.meta["protocol"] == {"toy-ring": "points-modes", "stacked-mnist": "stacked-modes"}[preset]
+    assert generator.judged_by_its_protocol
+    if preset == "toy-ring":  # (Stacked MNIST's 26,000 samples take too long for the default run)
+        assert main(["eval", str(tmp_path / "run"), "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["num_modes"] == 8 and result["card"]["n_samples"] == 2500
+        del generator.meta["protocol"]  # an export from before the protocol was recorded: known by its points
+        assert generator.judged_by_its_protocol
 
 
 def test_an_unexpected_failure_is_one_line_and_exit_1(capsys, monkeypatch):

@@ -28,7 +28,7 @@ from .draws import Draws
 from .ema import EMA, ema_beta
 from .errors import GankitError, summary
 from .health import Event, HealthMonitor, nonfinite_names
-from .metrics.protocols import make_protocol
+from .metrics.protocols import make_protocol, protocol_name
 from .progress import progress_bar
 from .recipes import OptimSpec, Phase, StepContext, build_recipe
 from .report import plot_curves, save_outputs, save_text, write_html_report
@@ -307,7 +307,8 @@ class Trainer:
 
     def export_meta(self) -> dict:
         meta = {"recipe": self.cfg.recipe, "config": self.cfg.to_dict(), "fields": fields_meta(self.data.fields),
-                "class_names": list(self.data.class_names), "step": self.step, "ema": bool(self.emas)}
+                "class_names": list(self.data.class_names), "step": self.step, "ema": bool(self.emas),
+                "protocol": protocol_name(self.cfg, self.data, self.recipe)}  # so that `gankit eval` measures alike
         if "vocab" in self.data.info:  # text: the model's tokens travel with it
             meta.update(vocab=list(self.data.info["vocab"]), eos=self.data.info.get("eos"))
         return meta

@@ -368,6 +368,12 @@ def make_protocol(cfg: Config, data, recipe) -> Protocol | None:
     no reference for it (or eval.extractor=none)."""
     if cfg.eval.extractor == "none":
         return None
-    name = recipe.protocol(data) if cfg.eval.protocol == "auto" else cfg.eval.protocol
+    name = protocol_name(cfg, data, recipe)
     return PROTOCOLS.get(name)(cfg, data) if name else None
+
+
+def protocol_name(cfg: Config, data, recipe) -> str:
+    """The name of the protocol a run is measured by: eval.protocol, or the one the recipe calls for on this data
+    ("" = none)."""
+    return recipe.protocol(data) if cfg.eval.protocol == "auto" else cfg.eval.protocol
 
