@@ -46,8 +46,9 @@ def test_digit_styles_put_the_8x8_digits_in_mnists_box_and_its_judge_reads_them(
     assert boxed[:, :, margin:-margin, margin:-margin].max() == 255 and small_digits()[0][..., :margin].max() > 0
     assert torch.equal(b, boxed[torch.from_numpy(held_out_digits(len(labels)))])
     from gankit.metrics.features import get_extractor
-    read = get_extractor("digits8-boxed")(b)["logits"].argmax(1)
-    assert (read == load_data(DataConfig(name="digit-styles", split="test")).b.arrays["b_label"].numpy()).mean() >= 0.99
+    truth = load_data(DataConfig(name="digit-styles", split="test")).b.arrays["b_label"].numpy()
+    for judge in ("digits8-boxed", "digits8-boxed-b"):  # the judge, and the coach cyclegan.coach_b may use
+        assert (get_extractor(judge)(b)["logits"].argmax(1) == truth).mean() >= 0.99
     with pytest.raises(GankitError, match="box of 8 to 28 pixels, not 40"):
         small_digits(40)
 
@@ -111,17 +112,39 @@ def test_the_semantic_loss_asks_each_source_classifier_to_read_the_translation_a
     a = batch["a"]  # floats in [-1, 1], as G's images
     logits = torch.from_numpy(get_extractor("mnist")(to_uint8(a))["logits"])
     own = (torch.logsumexp(logits, 1) - logits.max(1).values).mean()
-    assert recipe.semantic_loss(a, a, "a").item() == pytest.approx(own.item(), rel=1e-4, abs=1e-6)
-    assert recipe.semantic_loss(a, a.flip(0), "a") > own + 1  # another digit in place of each: costly
+    assert recipe.semantic_loss(a, a, "a", "b").item() == pytest.approx(own.item(), rel=1e-4, abs=1e-6)
+    assert recipe.semantic_loss(a, a.flip(0), "a", "b") > own + 1  # another digit in place of each: costly
     # the classifiers are frozen and outside the checkpoint; their gradients reach G only
     out["loss"].backward()
     assert not any(k.startswith("classifiers") for k in recipe.state_dict())
     assert all(p.grad is None for net in recipe.classifiers.values() for p in net.parameters())
     assert recipe.nets["G_ab"].parameters().__next__().grad is not None
     for bad, message in (("classifier_a=fonts", "reads 1 x 64 x 64 images"), ("classifier_b=nope", "nope"),
-                         ("classifier_b=inception", "not a bundled classifier"), ("augment=flip", "unknown DiffAugment")):
+                         ("classifier_b=inception", "not a bundled classifier"), ("augment=flip", "unknown DiffAugment"),
+                         ("coach_b=digits8-boxed", "coach must be another network"),
+                         ("coach_a=fonts", "coach_a: 'fonts' reads 1 x 64 x 64")):
         with pytest.raises(GankitError, match=message):
             build_recipe(resolve("cyclegan-digits", TINY + SMALL + semantic + [f"cyclegan.{bad}"]), data)
+    with pytest.raises(GankitError, match="set cyclegan.semantic > 0"):
+        build_recipe(resolve("cyclegan-digits", TINY + SMALL + ["cyclegan.semantic=0", "cyclegan.coach_b=mnist"]), data)
+
+
+def test_a_coach_adds_the_target_classifiers_reading_of_the_translation():
+    """cyclegan.coach_b: a second 8x8 classifier must also read G_ab(a) as the MNIST classifier read a."""
+    from gankit.nets.classifiers import bundled_classifier
+
+    data = load_data(DataConfig(name="digit-styles", limit=64))
+    recipe = build_recipe(resolve("cyclegan-digits", TINY + SMALL + ["cyclegan.coach_b=digits8-boxed-b"]), data)
+    plain = build_recipe(resolve("cyclegan-digits", TINY + SMALL), data)
+    a = data.batch(torch.arange(8), Draws.seeded(0))["a"]
+    translated = a.roll(1, dims=-1)
+    with torch.no_grad():
+        reading = bundled_classifier("mnist")[0](a)[1].argmax(1)
+        coach = torch.nn.functional.cross_entropy(bundled_classifier("digits8-boxed-b")[0](translated)[1], reading)
+    expected = plain.semantic_loss(a, translated, "a", "b") + coach
+    assert recipe.semantic_loss(a, translated, "a", "b").item() == pytest.approx(expected.item(), rel=1e-5)
+    assert recipe.semantic_loss(a, translated, "b", "a") == plain.semantic_loss(a, translated, "b", "a")  # no coach_a
+    assert not any(k.startswith("coaches") for k in recipe.state_dict())
 
 
 def run(folder, steps, resume=None, preset="cyclegan-digits", extra=()):

@@ -21,6 +21,8 @@ BUNDLED = {"mnist": (MNISTNet, "mnist_classifier", "MNIST classifier", 28),
            "mnist-b": (MNISTNetB, "mnist_b_classifier", "second MNIST classifier", 28),
            "digits8": (MNISTNet, "digits8_classifier", "8x8-digits classifier", 28),
            "digits8-boxed": (MNISTNet, "digits8_boxed_classifier", "8x8-digits classifier (MNIST's box)", 28),
+           "digits8-boxed-b": (MNISTNetB, "digits8_boxed_b_classifier", "second 8x8-digits classifier (MNIST's box)",
+                               28),
            "fonts": (FontNet, "font_classifier", "font classifier", 64)}
 
 

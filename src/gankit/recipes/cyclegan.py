@@ -49,16 +49,18 @@ class CycleGANOptions:
     semantic: float = ranged(0.0, low=0)  # weight of CyCADA's semantic-consistency loss (0 = plain CycleGAN)
     classifier_a: str = "mnist"      # frozen classifier of domain A for the semantic loss (a bundled extractor)
     classifier_b: str = "digits8-boxed"  # ... of domain B
+    coach_a: str = ""  # a classifier of domain A that must read G_ba(b) as classifier_b read b ("" = none)
+    coach_b: str = ""  # a classifier of domain B that must read G_ab(a) as classifier_a read a ("" = none)
 
 
-def semantic_classifier(name: str, key: str, shape) -> str:
+def semantic_classifier(name: str, key: str, shape, role: str = "classifier") -> str:
     """`name` after checking that it is a bundled classifier that reads domain `key`'s images of `shape`."""
     if name not in BUNDLED:
-        raise GankitError(f"cyclegan.classifier_{key}: '{name}' is not a bundled classifier; the semantic loss "
+        raise GankitError(f"cyclegan.{role}_{key}: '{name}' is not a bundled classifier; the semantic loss "
                           f"needs one that gives class logits ({', '.join(BUNDLED)})")
     side = BUNDLED[name][3]
     if tuple(shape) != (1, side, side):
-        raise GankitError(f"cyclegan.classifier_{key}: '{name}' reads 1 x {side} x {side} images, "
+        raise GankitError(f"cyclegan.{role}_{key}: '{name}' reads 1 x {side} x {side} images, "
                           f"domain {key} has {' x '.join(map(str, shape))}")
     return name
 
@@ -103,9 +105,18 @@ class CycleGANRecipe(Recipe):
                               f"(a has {a.shape[0]}, b {b.shape[0]}): set cyclegan.identity=0")
         LOSSES.get(cfg.cyclegan.loss)
         parse_policy(cfg.cyclegan.augment)
-        if cfg.cyclegan.semantic > 0:
+        o = cfg.cyclegan
+        if (o.coach_a or o.coach_b) and o.semantic <= 0:
+            raise GankitError("cyclegan.coach_a and coach_b are terms of the semantic loss: set cyclegan.semantic > 0")
+        if o.semantic > 0:
             for key, field in (("a", a), ("b", b)):
-                semantic_classifier(getattr(cfg.cyclegan, f"classifier_{key}"), key, field.shape)
+                semantic_classifier(getattr(o, f"classifier_{key}"), key, field.shape)
+                coach = getattr(o, f"coach_{key}")
+                if coach:
+                    semantic_classifier(coach, key, field.shape, "coach")
+                    if coach == getattr(o, f"classifier_{key}"):
+                        raise GankitError(f"cyclegan.coach_{key}: '{coach}' is already classifier_{key}, which "
+                                          f"judges translations into domain {key}; a coach must be another network")
 
     def __init__(self, cfg: Config, data):
         super().__init__(cfg)
@@ -125,8 +136,10 @@ class CycleGANRecipe(Recipe):
             self.register_buffer(f"pool_{key}", torch.zeros(o.pool_size, *shape))
             self.register_buffer(f"pool_{key}_count", torch.zeros((), dtype=torch.long))
         # the semantic loss's classifiers: frozen, and in a plain dict, so no optimizer or checkpoint holds them
-        self.classifiers = {key: frozen_classifier(semantic_classifier(getattr(o, f"classifier_{key}"), key, shape))
-                            for key, shape in (("a", a), ("b", b))} if o.semantic > 0 else {}
+        self.classifiers = {key: frozen_classifier(getattr(o, f"classifier_{key}"))
+                            for key in ("a", "b")} if o.semantic > 0 else {}
+        self.coaches = {key: frozen_classifier(getattr(o, f"coach_{key}"))
+                        for key in ("a", "b") if o.semantic > 0 and getattr(o, f"coach_{key}")}
         self.G_phase = Phase("G", "G", ("G_ab", "G_ba"))
         self.D_phase = Phase("D", "D", ("D_a", "D_b"))
 
@@ -161,12 +174,17 @@ class CycleGANRecipe(Recipe):
                 pool[j] = images[i]
         return ctx.dist.shard(out)
 
-    def semantic_loss(self, source: torch.Tensor, translated: torch.Tensor, key: str) -> torch.Tensor:
-        """Cross-entropy of the source domain's classifier on the translation against its reading of the source."""
+    def semantic_loss(self, source: torch.Tensor, translated: torch.Tensor, key: str, target: str) -> torch.Tensor:
+        """Cross-entropy of the source domain's classifier on the translation against its reading of the source,
+        plus that of the target domain's coach, if any."""
         net = self.classifiers[key].to(source.device)
         with torch.no_grad():
             reading = net(source)[1].argmax(1)
-        return nn.functional.cross_entropy(net(translated)[1].float(), reading)
+        loss = nn.functional.cross_entropy(net(translated)[1].float(), reading)
+        if target in self.coaches:
+            coach = self.coaches[target].to(source.device)
+            loss = loss + nn.functional.cross_entropy(coach(translated)[1].float(), reading)
+        return loss
 
     def judge(self, key: str, images: torch.Tensor, ctx: StepContext) -> torch.Tensor:
         """D_key's logits (fp32) on the images, augmented by the DiffAugment policy (if any)."""
@@ -187,7 +205,7 @@ class CycleGANRecipe(Recipe):
             loss = loss + o.identity * o.lambda_cycle * identity
             out["identity"] = identity.detach()
         if o.semantic > 0:
-            semantic = self.semantic_loss(a, fake_b, "a") + self.semantic_loss(b, fake_a, "b")
+            semantic = self.semantic_loss(a, fake_b, "a", "b") + self.semantic_loss(b, fake_a, "b", "a")
             loss = loss + o.semantic * semantic
             out["semantic"] = semantic.detach()
         ctx.scratch["fakes"] = (fake_a.detach(), fake_b.detach())  # D's phase of this step judges these
