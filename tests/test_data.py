@@ -247,3 +247,11 @@ def test_glyph_fonts_label_each_glyph_by_font_and_hold_out_characters():
     assert torch.equal(hei, 255 - glyphs.arrays["a"])  # the held-out characters, white ink on black
     limited = load_data(DataConfig(name="glyph-fonts", limit=200))
     assert len(limited) == 200 and len(set(limited.arrays["label"].tolist())) == 4
+
+
+def test_a_folder_is_one_split(tmp_path):
+    """A test split of a folder would be its training images under another name: refused, not served."""
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "a.png")
+    assert len(load_data(DataConfig(name="folder", path=str(tmp_path), resolution=4)).images) == 1
+    with pytest.raises(GankitError, match="no 'test' split: point data.path at a folder of held-out images"):
+        load_data(DataConfig(name="folder", path=str(tmp_path), split="test"))

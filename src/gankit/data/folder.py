@@ -56,6 +56,9 @@ def list_images(root: Path) -> tuple[list[Path], list[int] | None, tuple[str, ..
 def load_folder(cfg: DataConfig):
     if not cfg.path:
         raise GankitError("dataset 'folder' needs data.path=FOLDER (--set data.path=...)")
+    if cfg.split != "train":  # one folder is one split: holding out is the user's choice of folder
+        raise GankitError(f"dataset 'folder' has no '{cfg.split}' split: point data.path at a folder of held-out "
+                          "images instead")
     root = Path(cfg.path)
     if not root.is_dir():
         raise GankitError(f"image folder {root} does not exist")
