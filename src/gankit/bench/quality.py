@@ -32,8 +32,8 @@ SUITES = {
     "poems": ["tang-mle", "tang-seqgan", "tang-gumbel"],
     "names": ["names-mle", "names-seqgan", "names-gumbel"],
     "ada": ["mnist-stylegan2-500", "mnist-stylegan2-500-ada", "mnist-stylegan2-2k", "mnist-stylegan2-2k-ada"],
-    "unpaired": ["cyclegan-digits", "cyclegan-digits-plain", "cyclegan-digits-nocycle", "cyclegan-glyphs",
-                 "glyphs-kai"],
+    "unpaired": ["cyclegan-digits-coached", "cyclegan-digits", "cyclegan-digits-plain", "cyclegan-digits-nocycle",
+                 "cyclegan-glyphs", "glyphs-kai"],
 }
 COLUMNS = {
     "mnist": ["fid", "fid_b", "kid", "is", "is_b", "precision", "precision_b", "recall", "recall_b", "density",
