@@ -145,6 +145,15 @@ def test_a_coach_adds_the_target_classifiers_reading_of_the_translation():
     assert recipe.semantic_loss(a, translated, "a", "b").item() == pytest.approx(expected.item(), rel=1e-5)
     assert recipe.semantic_loss(a, translated, "b", "a") == plain.semantic_loss(a, translated, "b", "a")  # no coach_a
     assert not any(k.startswith("coaches") for k in recipe.state_dict())
+    # a coach that is the evaluation's judge of its direction is refused before training
+    from gankit.metrics.protocols import make_protocol
+
+    judged = resolve("cyclegan-digits", TINY + SMALL + ["cyclegan.classifier_b=digits8-boxed-b",
+                                                        "cyclegan.coach_b=digits8-boxed"])
+    with pytest.raises(GankitError, match="'digits8-boxed' judges translations into domain b"):
+        make_protocol(judged, data, build_recipe(judged, data))
+    coached = resolve("cyclegan-digits-coached", TINY + SMALL)
+    assert make_protocol(coached, data, recipe).coaches == {"b": "digits8-boxed-b"}  # the card names it
 
 
 def run(folder, steps, resume=None, preset="cyclegan-digits", extra=()):

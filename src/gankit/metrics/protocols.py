@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..config import Config
+from ..errors import GankitError
 from ..registry import PROTOCOLS
 from . import modes, ocr, pixels, scores, text
 from .evaluate import eval_setup, evaluate_images
@@ -174,6 +175,10 @@ class CycleDigitsProtocol(Protocol):
 
     key = "label_accuracy"
     lower_is_better = False
+    JUDGES = {"a": ("mnist", "mnist-b"), "b": ("digits8-boxed",)}  # the classifiers that read each target domain
+
+    def __init__(self, coaches: dict[str, str] | None = None):
+        self.coaches = coaches or {}  # domain -> the target-side classifier that coached translations into it
 
     def accuracies(self, outputs) -> dict[str, float]:
         a2b = get_extractor("digits8-boxed")(outputs["fake_b"])["logits"].argmax(1) == outputs["a_label"].numpy()
@@ -203,6 +208,7 @@ class CycleDigitsProtocol(Protocol):
                             "accuracy_b2a_b is accuracy_b2a by the second MNIST classifier",
                 "digits8_classifier_sha256": digits8.checksum, "mnist_classifier_sha256": get_extractor("mnist").checksum,
                 "second_mnist_classifier_sha256": get_extractor("mnist-b").checksum,
+                "coached_by": ", ".join(f"{name} (into {key})" for key, name in self.coaches.items()) or "none",
                 "n_samples": len(outputs["fake_b"]), "seed": seed, "source": source}
         return {**self.accuracies(outputs), "accuracy_b2a_b": self.second_opinion_b2a(outputs), "fid_a2b": fid_a2b,
                 "fid_b2a": fid_b2a, "card": card}
@@ -328,7 +334,13 @@ def inpaint(cfg: Config, data) -> Protocol:
 
 @PROTOCOLS.register("cycle-digits", "unpaired digits: label kept by each translation (target domain's classifier), FID")
 def cycle_digits(cfg: Config, data) -> Protocol:
-    return CycleDigitsProtocol()
+    options = getattr(cfg, "cyclegan", None)
+    coaches = {key: getattr(options, f"coach_{key}", "") for key in CycleDigitsProtocol.JUDGES}
+    for key, judges in CycleDigitsProtocol.JUDGES.items():
+        if coaches[key] in judges:
+            raise GankitError(f"cyclegan.coach_{key}: '{coaches[key]}' judges translations into domain {key} in "
+                              "this protocol; a coach must be another network")
+    return CycleDigitsProtocol({key: coach for key, coach in coaches.items() if coach})
 
 
 @PROTOCOLS.register("cycle-glyphs", "unpaired fonts against the true glyphs: PSNR, SSIM, L1, font and OCR accuracy")

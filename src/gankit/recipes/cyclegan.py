@@ -13,6 +13,10 @@ a frozen classifier of each source domain (`classifier_a`, `classifier_b`: bundl
 must read a translation as it read the original, CE(C_a(G_ab(a)), argmax C_a(a)) + CE(C_b(G_ba(b)), argmax
 C_b(b)). It uses the classifiers' own readings, never the data's labels, and each direction is judged by the
 *other* domain's classifier, so the evaluation's classifier of a direction is not the one that trained it.
+`coach_b` (`coach_a`) adds a classifier of the *target* domain that must read G_ab(a) as C_a read a: it knows
+how the target domain writes each class, which the source classifier does not ask for. It must be another
+network than the one that judges that direction (classifier_b), and it brings the target domain's training
+labels in through its own training.
 
 Optimizers: one over both generators (their losses are one sum, as in the paper) and one over both
 discriminators: D_a's and D_b's losses touch disjoint parameters and Adam works per parameter, so one optimizer
@@ -115,8 +119,8 @@ class CycleGANRecipe(Recipe):
                 if coach:
                     semantic_classifier(coach, key, field.shape, "coach")
                     if coach == getattr(o, f"classifier_{key}"):
-                        raise GankitError(f"cyclegan.coach_{key}: '{coach}' is already classifier_{key}, which "
-                                          f"judges translations into domain {key}; a coach must be another network")
+                        raise GankitError(f"cyclegan.coach_{key}: '{coach}' is already classifier_{key}; a coach "
+                                          "must be another network")
 
     def __init__(self, cfg: Config, data):
         super().__init__(cfg)
