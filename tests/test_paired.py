@@ -442,6 +442,22 @@ def test_bench_merge_refuses_a_seed_counted_twice(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_bench_merge_keeps_the_machine_of_each_row(tmp_path):
+    from gankit.cli import main
+
+    for name, machine, seed in (("a.json", "CPU A, 1 CPU threads", 0), ("b.json", "CPU B, 2 CPU threads", 1)):
+        row = {"preset": "glyphs-kai", "seed": seed, "steps": 10, "train_s": 1.0}
+        (tmp_path / name).write_text(json.dumps({"suite": "paired", "seeds": 1, "machine": machine, "runs": [row]}))
+    args = ["bench", "quality", "--suite", "paired", "--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json")]
+    assert main(args + ["--out", str(tmp_path / "two")]) == 0
+    merged = json.loads((tmp_path / "two" / "quality-paired.json").read_text())
+    assert [r["machine"] for r in merged["runs"]] == ["CPU A, 1 CPU threads", "CPU B, 2 CPU threads"]
+    assert merged["machine"] == "measured on several: CPU A, 1 CPU threads: glyphs-kai; CPU B, 2 CPU threads: glyphs-kai"
+    assert merged["machine"] in (tmp_path / "two" / "quality-paired.md").read_text()
+    assert main(args[:-1] + ["--out", str(tmp_path / "one")]) == 0  # one machine: named as it is
+    assert json.loads((tmp_path / "one" / "quality-paired.json").read_text())["machine"] == "CPU A, 1 CPU threads"
+
+
 def test_bench_first_seed_picks_the_seeds_and_is_bounded(tmp_path, monkeypatch, capsys):
     from gankit.bench import quality as bench_quality
     from gankit.cli import main

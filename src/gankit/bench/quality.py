@@ -236,13 +236,27 @@ def write_tables(suite: str, rows: list[dict], out: Path, seeds: int, minutes: f
     order = {name: i for i, name in enumerate(SUITES[suite])}
     rows = sorted(rows, key=lambda r: (r["steps"] > 0, order.get(r["preset"].split(" at T=")[0], len(order)),
                                        r["preset"], r["seed"]))
-    text = table(rows, COLUMNS[suite], f"Quality suite '{suite}' ({machine()})", PUBLISHED.get(suite, ()),
+    for row in rows:
+        row.setdefault("machine", machine())  # rows merged from other files keep the machine they were measured on
+    text = table(rows, COLUMNS[suite], f"Quality suite '{suite}' ({machines(rows)})", PUBLISHED.get(suite, ()),
                  PUBLISHED_HEADING.get(suite, "Published, same protocol:"))
     out.mkdir(parents=True, exist_ok=True)
     (out / f"quality-{suite}.md").write_text(text)
     (out / f"quality-{suite}.json").write_text(json.dumps(
-        {"machine": machine(), "suite": suite, "seeds": seeds, "minutes": minutes, "runs": rows}, indent=2))
+        {"machine": machines(rows), "suite": suite, "seeds": seeds, "minutes": minutes, "runs": rows}, indent=2))
     return text
+
+
+def machines(rows: list[dict]) -> str:
+    """The machine the rows were measured on, or each machine with its presets when they were measured on several."""
+    presets: dict[str, list[str]] = {}
+    for row in rows:
+        names = presets.setdefault(row["machine"], [])
+        if row["preset"] not in names:
+            names.append(row["preset"])
+    if len(presets) == 1:
+        return next(iter(presets))
+    return "measured on several: " + "; ".join(f"{m}: {', '.join(names)}" for m, names in presets.items())
 
 
 def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path, presets: list[str] | None = None,
@@ -275,7 +289,7 @@ def merge(suite: str, files: list[Path], out: Path) -> str:
             raise GankitError(f"--merge: cannot read {f}: {err.__class__.__name__}") from None
     if any(not isinstance(d, dict) or d.get("suite") != suite or not isinstance(d.get("runs"), list) for d in loaded):
         raise GankitError(f"--merge: every file must hold suite '{suite}' results")
-    rows = [row for d in loaded for row in d["runs"]]
+    rows = [{"machine": d.get("machine", "unknown machine"), **row} for d in loaded for row in d["runs"]]
     seen = [(r.get("preset"), r.get("seed")) for r in rows if r.get("steps", 0) > 0]
     twice = sorted({key for key in seen if seen.count(key) > 1}, key=str)
     if twice:
