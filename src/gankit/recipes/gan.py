@@ -7,6 +7,9 @@ in a row). With `reuse_fakes` the first G phase back-propagates through the fake
 tutorial's Keras loop does.
 Conditional: 'projection' feeds labels to G (class-conditional BatchNorm) and D (projection); 'acgan' feeds
 them to G and trains D to classify (Odena et al. 2017). Fakes get labels drawn uniformly.
+Self-conditioning (`clusters`): k-means clusters of the training data (within each class when conditional)
+stand in for labels: G and D are conditioned (projection) on the cluster, fakes draw clusters as often as the
+data holds them, and so do samples; the user's labels stay the classes (gankit.clusters).
 
 With a style-based G (net: stylegan2) the recipe does what StyleGAN2 trains with: style mixing (two w's, the
 second from a random layer on), the path-length penalty (phase Greg, every pl_every steps, on half a batch),
@@ -26,9 +29,11 @@ import torch.nn.functional as F
 
 from ..ada import AdaptiveAugment, parse_pipeline
 from ..augment import diff_augment, parse_policy
+from ..clusters import MAX_FIT, kmeans, nearest
 from ..config import Config, OptimGroup, ranged
 from ..draws import Draws
 from ..errors import GankitError
+from ..limits import check_memory
 from ..losses import gradient_penalty, r1_penalty
 from ..nets import PairSpec, build_pair
 from ..nets.layers import CONDITIONAL_MODES
@@ -45,6 +50,7 @@ class GANOptions:
     net: str = "dcgan"             # network family of G and D (`gankit list`); its options are the section of that name
     z_dim: int = ranged(100, low=1, high=4096)  # latent size
     conditional: str = ranged("none", choices=CONDITIONAL_MODES)  # projection: cBN G + projection D; acgan
+    clusters: int = ranged(0, low=0, high=1000)  # self-conditioning on this many k-means clusters (per class); 0 = off
     pack: int = ranged(1, low=1, high=64)  # PacGAN: D judges this many samples jointly
     loss: str = "non-saturating"   # adversarial loss (`gankit list`)
     gp_weight: float = ranged(0.0, low=0)  # WGAN-GP gradient penalty weight lambda (10 in the paper; 0 = off)
@@ -93,6 +99,13 @@ class GANRecipe(Recipe):
         if len(kinds) != 1:
             raise GankitError(f"the gan recipe learns one field of kind {' or '.join(SAMPLE_KINDS)}; dataset "
                               f"'{data.name}' has {', '.join(f'{k} ({f.kind})' for k, f in data.fields.items())}")
+        if o.clusters:
+            if o.conditional == "acgan":
+                raise GankitError("gan.clusters works with gan.conditional=none or projection, not acgan")
+            if o.pack > 1:
+                raise GankitError("gan.clusters works with gan.pack=1")
+            if getattr(data, "crop", 0):
+                raise GankitError("gan.clusters clusters whole examples; it does not work with data.crop")
         if o.ada:
             parse_pipeline(o.ada)
             if o.pack > 1:
@@ -109,9 +122,16 @@ class GANRecipe(Recipe):
         self.pack = o.pack
         self.conditional = o.conditional
         self._num_classes = data.num_classes if o.conditional != "none" else 0
-        spec = PairSpec(o.z_dim, data.fields[self.real_key].shape, data.num_classes, o.conditional, o.pack)
+        self.clusters = o.clusters
+        if o.clusters:  # the nets see (class, cluster) pairs, numbered class * clusters + cluster
+            groups = max(self._num_classes, 1)
+            spec = PairSpec(o.z_dim, data.fields[self.real_key].shape, groups * o.clusters, "projection", o.pack)
+        else:
+            spec = PairSpec(o.z_dim, data.fields[self.real_key].shape, data.num_classes, o.conditional, o.pack)
         G, D = build_pair(o.net, cfg.parts[o.net], spec)
         self.nets = nn.ModuleDict({"G": G, "D": D})
+        if o.clusters:
+            self._init_clusters(data, cfg.train.seed)
         self.styled = hasattr(G, "mapping") and hasattr(G, "synthesis")  # a style-based G: w, mixing, path length
         if (o.style_mixing > 0 or o.pl_weight > 0) and not self.styled:
             raise GankitError(f"gan.style_mixing and gan.pl_weight need a style-based generator (gan.net=stylegan2), "
@@ -178,14 +198,68 @@ class GANRecipe(Recipe):
                 phases.append(self.G_reg)
         return phases
 
+    # ------------------------------------------------------------ self-conditioning
+
+    def _init_clusters(self, data, seed: int) -> None:
+        """Buffers of the clusters: centroids [groups, k, D] (the recipe's: checkpointed, used to find a real
+        example's cluster) and the examples per cluster [groups, k] (G's: exported, drawn from when sampling).
+        Fitted here when `data` holds examples; a generator loaded from its export gets them from its weights."""
+        k, groups = self.clusters, max(self._num_classes, 1)
+        shape = data.fields[self.real_key].shape
+        dims = math.prod(shape)
+        check_memory(4 * groups * k * dims, f"the centroids of {groups * k} clusters")
+        self.register_buffer("cluster_centroids", torch.zeros(groups, k, dims))
+        self.G.register_buffer("cluster_counts", torch.zeros(groups, k))
+        arrays = getattr(data, "arrays", None)
+        if arrays is None or self.cluster_centroids.is_meta:  # a loaded export, or sized before it is built
+            return
+        labels = arrays["label"].cpu() if self._num_classes else torch.zeros(len(data), dtype=torch.long)
+        generator = torch.Generator().manual_seed(seed)
+        for group in range(groups):
+            index = (labels == group).nonzero().squeeze(1)
+            if len(index) < k:
+                name = f"class {data.class_names[group]}" if self._num_classes else f"dataset '{data.name}'"
+                raise GankitError(f"gan.clusters={k} is more than the {len(index)} examples of {name}")
+            if len(index) > MAX_FIT:  # a seeded subset bounds the time and the memory of the fit
+                index = index[torch.randperm(len(index), generator=generator)[:MAX_FIT]]
+            members = data.batch(index.to(arrays[self.real_key].device))[self.real_key].cpu()  # as D sees them
+            centroids = kmeans(members, k, generator)
+            self.cluster_centroids[group] = centroids
+            self.G.cluster_counts[group] = torch.bincount(nearest(members, centroids), minlength=k).float()
+
+    def _draw_conditions(self, classes: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """A cluster for each class, as often as the data holds it (u: uniform [n]) -> condition indices."""
+        counts = self.G.cluster_counts[classes]  # [n, k]
+        cdf = counts.cumsum(1) / counts.sum(1, keepdim=True)
+        cluster = torch.searchsorted(cdf, u[:, None].to(cdf.dtype)).squeeze(1).clamp_(max=self.clusters - 1)
+        return classes * self.clusters + cluster
+
     # ------------------------------------------------------------ pieces
 
     def _labels(self, batch: dict, n: int, ctx: StepContext) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """(labels of the real batch, labels drawn uniformly for the fakes), or (None, None) when unconditional."""
+        """(conditions of the real batch, conditions drawn for the fakes), or (None, None) when unconditional:
+        labels (fakes: uniform), or with clusters (class, cluster) pairs (fakes: as often as the data has them)."""
+        if self.clusters:
+            return self._cluster_labels(batch, n, ctx)
         if not self.num_classes:
             return None, None
         c_fake = ctx.randint(0, self.num_classes, n)
         return batch["label"], c_fake
+
+    def _cluster_labels(self, batch: dict, n: int, ctx: StepContext) -> tuple[torch.Tensor | None, torch.Tensor]:
+        conditional = self.num_classes > 0
+        fake_classes = ctx.randint(0, self.num_classes, n) if conditional else torch.zeros(n, dtype=torch.long,
+                                                                                           device=ctx.device)
+        c_fake = self._draw_conditions(fake_classes, ctx.rand(n))
+        real = batch.get(self.real_key)
+        if real is None:
+            return None, c_fake
+        classes = batch["label"] if conditional else torch.zeros(len(real), dtype=torch.long, device=real.device)
+        # the nearest of its own class's centroids: |x - c|^2 = |c|^2 - 2 x.c + |x|^2, the last alike for all c
+        centroids = self.cluster_centroids.flatten(0, 1)  # [groups * k, D]
+        scores = centroids.square().sum(1) - 2 * real.reshape(len(real), -1).float() @ centroids.T
+        mine = scores.view(len(real), -1, self.clusters)[torch.arange(len(real), device=real.device), classes]
+        return classes * self.clusters + mine.argmin(1), c_fake
 
     def _augment(self, x: torch.Tensor, ctx: StepContext) -> torch.Tensor:
         x = diff_augment(x, self.policy, ctx) if self.policy else x
@@ -342,7 +416,11 @@ class GANRecipe(Recipe):
 
     def noise_inputs(self, n: int, draws: Draws, labels: torch.Tensor | None = None) -> Batch:
         inputs = {"z": draws.randn(n, self.G.z_dim)}  # [n, z_dim]
-        if labels is not None:
+        if self.clusters:  # c: the (class, cluster) condition, its cluster drawn as often as the data has it
+            classes = labels.to(draws.device) if labels is not None else torch.zeros(n, dtype=torch.long,
+                                                                                       device=draws.device)
+            inputs["c"] = self._draw_conditions(classes, draws.rand(n))
+        elif labels is not None:
             inputs["c"] = labels.to(draws.device)
         return inputs
 
@@ -354,7 +432,7 @@ class GANRecipe(Recipe):
         psi = check_truncation(G, truncation)
         fake = G(inputs["z"], inputs.get("c")) if psi == 1 else G(inputs["z"], inputs.get("c"), truncation=psi)
         out = {"fake": fake}
-        if "c" in inputs:
-            out["label"] = inputs["c"]
+        if "c" in inputs and self.num_classes:
+            out["label"] = inputs["c"] // self.clusters if self.clusters else inputs["c"]
         return out
 
