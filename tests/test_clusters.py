@@ -92,9 +92,18 @@ def test_resume_with_clusters_is_exact(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_small_classes_get_one_cluster_per_example(tmp_path):
+    with pytest.warns(UserWarning, match=r"fewer examples than gan.clusters=40 \(class 0: 30, class 1: 35, .*class 9: 26\)"):
+        t = trainer(tmp_path, "gan.conditional=projection", "gan.clusters=40", "data.limit=256")
+    counts = t.recipe.G.cluster_counts
+    assert counts[0, :30].tolist() == [1.0] * 30 and counts[0, 30:].sum() == 0
+    batch = t.data.batch(torch.arange(256))
+    c_real, c_fake = t.recipe._labels(batch, 5000, StepContext(torch.Generator().manual_seed(0)))
+    assert (counts.flatten()[c_real] > 0).all() and (counts.flatten()[c_fake] > 0).all()  # never an empty cluster
+    assert len(c_real[batch["label"] == 0].unique()) == 30  # each example of class 0 is its own cluster
+
+
 @pytest.mark.parametrize("extra, message", [
-    (["gan.clusters=300"], "gan.clusters=300 is more than the 256 examples of dataset 'mnist'"),
-    (["gan.conditional=projection", "gan.clusters=40"], "gan.clusters=40 is more than the 30 examples of class 0"),
     (["gan.conditional=acgan", "gan.clusters=3"], "not acgan"),
     (["gan.pack=2", "gan.clusters=3"], "gan.pack=1"),
     (["gan.clusters=-1"], "gan.clusters"),

@@ -20,6 +20,7 @@ step's draws. Lazy regularisation scales the regularised optimizer's rate and be
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -215,17 +216,20 @@ class GANRecipe(Recipe):
             return
         labels = arrays["label"].cpu() if self._num_classes else torch.zeros(len(data), dtype=torch.long)
         generator = torch.Generator().manual_seed(seed)
+        small = []
         for group in range(groups):
             index = (labels == group).nonzero().squeeze(1)
-            if len(index) < k:
-                name = f"class {data.class_names[group]}" if self._num_classes else f"dataset '{data.name}'"
-                raise GankitError(f"gan.clusters={k} is more than the {len(index)} examples of {name}")
+            if len(index) < k:  # small data: one cluster per example; the unused ones are never drawn
+                small.append(f"class {data.class_names[group]}: {len(index)}" if self._num_classes else
+                             f"dataset '{data.name}': {len(index)}")
             if len(index) > MAX_FIT:  # a seeded subset bounds the time and the memory of the fit
                 index = index[torch.randperm(len(index), generator=generator)[:MAX_FIT]]
             members = data.batch(index.to(arrays[self.real_key].device))[self.real_key].cpu()  # as D sees them
-            centroids = kmeans(members, k, generator)
-            self.cluster_centroids[group] = centroids
+            centroids = kmeans(members, min(k, len(members)), generator)
+            self.cluster_centroids[group, :len(centroids)] = centroids
             self.G.cluster_counts[group] = torch.bincount(nearest(members, centroids), minlength=k).float()
+        if small:
+            warnings.warn(f"fewer examples than gan.clusters={k} ({', '.join(small)}): one cluster per example there")
 
     def _draw_conditions(self, classes: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         """A cluster for each class, as often as the data holds it (u: uniform [n]) -> condition indices."""
@@ -258,6 +262,7 @@ class GANRecipe(Recipe):
         # the nearest of its own class's centroids: |x - c|^2 = |c|^2 - 2 x.c + |x|^2, the last alike for all c
         centroids = self.cluster_centroids.flatten(0, 1)  # [groups * k, D]
         scores = centroids.square().sum(1) - 2 * real.reshape(len(real), -1).float() @ centroids.T
+        scores = scores.masked_fill(self.G.cluster_counts.flatten() == 0, math.inf)  # clusters without examples
         mine = scores.view(len(real), -1, self.clusters)[torch.arange(len(real), device=real.device), classes]
         return classes * self.clusters + mine.argmin(1), c_fake
 
