@@ -77,8 +77,9 @@ def test_clustered_models_sample_export_and_reload(tmp_path):
     t.fit()
     images, labels = load_generator(tmp_path / "c").sample_with_labels(8, seed=0, label=7)
     assert labels.tolist() == [7] * 8  # the user's label is the class, not the (class, cluster) condition
-    conditions = t.recipe.noise_inputs(1000, Draws.seeded(0), torch.full((1000,), 7))["c"]
-    assert set(conditions.tolist()) <= {14, 15}
+    inputs = t.recipe.noise_inputs(1000, Draws.seeded(0), torch.full((1000,), 7))
+    conditions = t.recipe._draw_conditions(t.recipe.G, inputs["c"], inputs["u"])
+    assert set(conditions.tolist()) == {14, 15}  # both clusters of class 7, and only those
 
 
 def test_resume_with_clusters_is_exact(tmp_path):
@@ -90,6 +91,14 @@ def test_resume_with_clusters_is_exact(tmp_path):
     a, b = whole.recipe.state_dict(), resumed.recipe.state_dict()
     assert "cluster_centroids" in a and "nets.G.cluster_counts" in a
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_uniform_draw_picks_clusters_by_their_shares_and_never_an_empty_one(tmp_path):
+    t = trainer(tmp_path, "gan.clusters=4")
+    G = t.recipe.G
+    G.cluster_counts.copy_(torch.tensor([[0.0, 3.0, 0.0, 1.0]]))
+    u = torch.tensor([0.0, 0.5, 0.7499999, 0.75, 0.9999999])
+    assert t.recipe._draw_conditions(G, torch.zeros(5, dtype=torch.long), u).tolist() == [1, 1, 1, 3, 3]
 
 
 def test_small_classes_get_one_cluster_per_example(tmp_path):

@@ -19,20 +19,22 @@ def train(tmp_path, *extra):
     return load_generator(tmp_path)
 
 
-@pytest.mark.parametrize("extra", [[], ["gan.conditional=projection"]])
+@pytest.mark.parametrize("extra", [["gan.clusters=0"], ["gan.conditional=projection", "gan.clusters=0"],
+                                   ["gan.clusters=3"], ["gan.conditional=projection", "gan.clusters=2"]])
 def test_onnx_generator_matches_pytorch(tmp_path, extra):
     G = train(tmp_path, *extra)
     path = export(tmp_path, "onnx")
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    z = torch.randn(5, G.recipe.options.z_dim, generator=torch.Generator().manual_seed(1))
-    feeds = {"z": z.numpy()}
-    c = None
+    g = torch.Generator().manual_seed(1)
+    inputs = {"z": torch.randn(5, G.recipe.options.z_dim, generator=g)}
+    if G.recipe.clusters:  # u picks each sample's cluster, inside the graph
+        inputs["u"] = torch.tensor([0.0, 0.3, 0.5, 0.9, 0.999999])
     if G.conditional:
-        c = torch.tensor([0, 3, 7, 7, 9])
-        feeds["c"] = c.numpy()
+        inputs["c"] = torch.tensor([0, 3, 7, 7, 9])
+    feeds = {k: v.numpy() for k, v in inputs.items()}
     assert [i.name for i in session.get_inputs()] == list(feeds) and [o.name for o in session.get_outputs()] == ["fake"]
     (onnx_out,) = session.run(["fake"], feeds)
-    torch_out = G.generate({"z": z, **({"c": c} if c is not None else {})})["fake"].numpy()
+    torch_out = G.generate(inputs)["fake"].numpy()
     assert onnx_out.shape == (5, 1, 28, 28)
     assert np.allclose(onnx_out, torch_out, atol=1e-5)
 

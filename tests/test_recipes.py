@@ -14,7 +14,7 @@ DCGAN = ["gan.net=dcgan", "dcgan.g_width=8", "dcgan.d_width=8"]
 
 def trainer(tmp_path, *extra, steps=4):
     small = [] if any(e.startswith("gan.net=") for e in extra) else DCGAN
-    cfg = resolve("mnist-dcgan", TINY + small + [f"train.steps={steps}", *extra])
+    cfg = resolve("mnist-hinge-sn", TINY + small + [f"train.steps={steps}", *extra])  # a plain GAN: no clusters
     return Trainer(cfg, tmp_path, progress=False)
 
 

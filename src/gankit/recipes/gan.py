@@ -102,11 +102,11 @@ class GANRecipe(Recipe):
                               f"'{data.name}' has {', '.join(f'{k} ({f.kind})' for k, f in data.fields.items())}")
         if o.clusters:
             if o.conditional == "acgan":
-                raise GankitError("gan.clusters works with gan.conditional=none or projection, not acgan")
+                raise GankitError("gan.clusters works with gan.conditional=none or projection, not acgan (set gan.clusters=0)")
             if o.pack > 1:
-                raise GankitError("gan.clusters works with gan.pack=1")
+                raise GankitError("gan.clusters works with gan.pack=1 (set gan.clusters=0 to pack)")
             if getattr(data, "crop", 0):
-                raise GankitError("gan.clusters clusters whole examples; it does not work with data.crop")
+                raise GankitError("gan.clusters clusters whole examples; it does not work with data.crop (set gan.clusters=0)")
         if o.ada:
             parse_pipeline(o.ada)
             if o.pack > 1:
@@ -231,11 +231,12 @@ class GANRecipe(Recipe):
         if small:
             warnings.warn(f"fewer examples than gan.clusters={k} ({', '.join(small)}): one cluster per example there")
 
-    def _draw_conditions(self, classes: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-        """A cluster for each class, as often as the data holds it (u: uniform [n]) -> condition indices."""
-        counts = self.G.cluster_counts[classes]  # [n, k]
-        cdf = counts.cumsum(1) / counts.sum(1, keepdim=True)
-        cluster = torch.searchsorted(cdf, u[:, None].to(cdf.dtype)).squeeze(1).clamp_(max=self.clusters - 1)
+    def _draw_conditions(self, G: nn.Module, classes: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """The condition of each class's sample: a cluster of the class, as often as the data holds it, picked by u
+        (uniform in [0, 1), [n]) by inverting the clusters' cumulative shares (comparisons: ONNX exports them)."""
+        counts = G.cluster_counts[classes].double()  # [n, k]; float64: the sums of whole counts are exact
+        cumulative = counts.cumsum(1)
+        cluster = (cumulative <= u[:, None].double() * cumulative[:, -1:]).sum(1).clamp(max=self.clusters - 1)
         return classes * self.clusters + cluster
 
     # ------------------------------------------------------------ pieces
@@ -254,7 +255,7 @@ class GANRecipe(Recipe):
         conditional = self.num_classes > 0
         fake_classes = ctx.randint(0, self.num_classes, n) if conditional else torch.zeros(n, dtype=torch.long,
                                                                                            device=ctx.device)
-        c_fake = self._draw_conditions(fake_classes, ctx.rand(n))
+        c_fake = self._draw_conditions(self.G, fake_classes, ctx.rand(n))
         real = batch.get(self.real_key)
         if real is None:
             return None, c_fake
@@ -421,11 +422,9 @@ class GANRecipe(Recipe):
 
     def noise_inputs(self, n: int, draws: Draws, labels: torch.Tensor | None = None) -> Batch:
         inputs = {"z": draws.randn(n, self.G.z_dim)}  # [n, z_dim]
-        if self.clusters:  # c: the (class, cluster) condition, its cluster drawn as often as the data has it
-            classes = labels.to(draws.device) if labels is not None else torch.zeros(n, dtype=torch.long,
-                                                                                       device=draws.device)
-            inputs["c"] = self._draw_conditions(classes, draws.rand(n))
-        elif labels is not None:
+        if self.clusters:
+            inputs["u"] = draws.rand(n)  # [n] uniform: picks each sample's cluster (generate)
+        if labels is not None:
             inputs["c"] = labels.to(draws.device)
         return inputs
 
@@ -435,9 +434,13 @@ class GANRecipe(Recipe):
         w towards its average w (1 = none)."""
         G = nets["G"]
         psi = check_truncation(G, truncation)
-        fake = G(inputs["z"], inputs.get("c")) if psi == 1 else G(inputs["z"], inputs.get("c"), truncation=psi)
+        c = inputs.get("c")
+        if self.clusters:  # the net's condition: the class (0 when unconditional) and a cluster picked by u
+            u = inputs["u"]
+            c = self._draw_conditions(G, c if c is not None else torch.zeros_like(u, dtype=torch.long), u)
+        fake = G(inputs["z"], c) if psi == 1 else G(inputs["z"], c, truncation=psi)
         out = {"fake": fake}
-        if "c" in inputs and self.num_classes:
-            out["label"] = inputs["c"] // self.clusters if self.clusters else inputs["c"]
+        if "c" in inputs:
+            out["label"] = inputs["c"]
         return out
 
