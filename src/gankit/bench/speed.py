@@ -35,7 +35,7 @@ from ..trainer import Trainer, bf16_supported, pick_device
 
 class ReferenceLoop:
     """The plain loop people write: one D step, then one G step on freshly drawn fakes (with labels drawn
-    uniformly for a projection-conditional GAN)."""
+    uniformly for a projection-conditional GAN, and conditions drawn uniformly for a self-conditioned one)."""
 
     def __init__(self, cfg: Config, trainer: Trainer):
         if cfg.recipe != "gan" or cfg.gan.conditional == "acgan":
@@ -53,14 +53,17 @@ class ReferenceLoop:
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=D.lr, betas=(D.beta1, D.beta2))
         self.loss = LOSSES.get(cfg.gan.loss)
         self.z_dim = self.G.z_dim
-        self.num_classes = recipe.num_classes
+        # what the nets are conditioned on: classes, or with gan.clusters (class, cluster) pairs, drawn uniformly
+        self.clustered = recipe.clusters > 0
+        self.num_classes = recipe.G.cluster_counts.numel() if self.clustered else recipe.num_classes
 
     def labels(self, n: int) -> torch.Tensor | None:
         return torch.randint(0, self.num_classes, (n,), device=self.device) if self.num_classes else None
 
     def step(self) -> tuple[float, float]:
         batch = self.data.batch(self.sampler.next())
-        real, c_real = batch[self.key], batch.get("label") if self.num_classes else None
+        real = batch[self.key]
+        c_real = self.labels(len(real)) if self.clustered else batch.get("label") if self.num_classes else None
         n = len(real)
         self.opt_D.zero_grad()
         c_fake = self.labels(n)
