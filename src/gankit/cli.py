@@ -13,9 +13,10 @@ from .errors import GankitError
 
 EPILOG_TRAIN = """\
 examples:
-  gankit train                          the default preset (mnist-cgan, a conditional DCGAN): 10,000 steps,
+  gankit train                          the default preset (mnist-cgan, a conditional DCGAN): 16,000 steps,
                                         under 5 minutes on a 2-core CPU
-  gankit train mnist-dcgan              the unconditional DCGAN
+  gankit train mnist-dcgan              the unconditional DCGAN (self-conditioned on k-means clusters, no labels)
+  gankit train --set gan.clusters=0     the default without its clusters
   gankit train seed-mlp                 the tutorial's MLP GAN
   gankit train --minutes 2 --seed 1     stop after two minutes of training
   gankit train seed-mlp --set optim.G.lr=1e-3 --set optim.D.lr=1e-3 --set optim.G.beta1=0.9 --set optim.D.beta1=0.9
