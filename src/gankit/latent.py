@@ -69,30 +69,35 @@ def latent_walk(pipeline: Pipeline, walks: int, keys: int, steps: int, seed: int
     labels = pipeline.labels_for(walks, None)
     starts = [pipeline.recipe.noise_inputs(walks, draws, labels) for _ in range(keys)]
     G = style_generator(pipeline)
-    points = [latent_point(G, s, psi) for s in starts]
-    c = starts[0].get("c")
-    return torch.cat([frames_between(pipeline, G, points[k], points[(k + 1) % keys], c, [i / steps for i in range(steps)])
+    points = [latent_point(pipeline, G, s, psi) for s in starts]
+    held = held_inputs(starts[0])
+    return torch.cat([frames_between(pipeline, G, points[k], points[(k + 1) % keys], held, [i / steps for i in range(steps)])
                       for k in range(keys)])
 
 
-def latent_point(G: torch.nn.Module | None, inputs: dict, psi: float) -> torch.Tensor:
+def held_inputs(inputs: dict, index: slice = slice(None)) -> dict:
+    """The noise inputs besides z (a class c, a cluster's pick u): a walk keeps them, so it stays in one class."""
+    return {k: v[index] for k, v in inputs.items() if k != "z"}
+
+
+def latent_point(pipeline: Pipeline, G: torch.nn.Module | None, inputs: dict, psi: float) -> torch.Tensor:
     """Where noise inputs sit in the space a walk moves through: W (truncated) for a style-based G, else z."""
     if G is None:
         return inputs["z"]
     G.eval()
-    return G.truncate(G.mapping(inputs["z"], inputs.get("c")), psi)
+    return G.truncate(G.mapping(inputs["z"], pipeline.recipe.condition(G, inputs)), psi)
 
 
 def frames_between(pipeline: Pipeline, G: torch.nn.Module | None, a: torch.Tensor, b: torch.Tensor,
-                   c: torch.Tensor | None, ts: list[float]) -> torch.Tensor:
+                   held: dict, ts: list[float]) -> torch.Tensor:
     """uint8 frames [len(ts), N, C, H, W] at fractions ts of the way from latents a to b [N, D]: linear in W for a
-    style-based G, spherical in z otherwise (with the classes c of a conditional model)."""
+    style-based G, spherical in z otherwise (with the other inputs `held` fixed: a class, a cluster)."""
     frames = []
     for t in ts:
         if G is not None:
             image = G.synthesis(torch.lerp(a, b, t)[:, None].expand(-1, G.num_ws, -1))
         else:
-            image = pipeline.generate({"z": slerp(a, b, t), **({} if c is None else {"c": c})})[pipeline.recipe.main_output]
+            image = pipeline.generate({"z": slerp(a, b, t), **held})[pipeline.recipe.main_output]
         frames.append(to_uint8(image).cpu())
     return torch.stack(frames)
 
@@ -115,11 +120,10 @@ def walk_between(pipeline: Pipeline, n: int, seed: int, label: int | None, first
     labels = pipeline.labels_for(n, label, per_row=math.ceil(math.sqrt(n)))
     inputs = pipeline.recipe.noise_inputs(n, Draws.seeded(seed, pipeline.device), labels)
     G = style_generator(pipeline)
-    point = latent_point(G, inputs, psi)
-    c = inputs.get("c")
+    point = latent_point(pipeline, G, inputs, psi)
     ts = [i / (frames - 1) for i in range(frames)]
     return frames_between(pipeline, G, point[first:first + 1], point[second:second + 1],
-                          None if c is None else c[first:first + 1], ts)[:, 0]
+                          held_inputs(inputs, slice(first, first + 1)), ts)[:, 0]
 
 
 def gif_bytes(frames: torch.Tensor, fps: float = 12.0, nrow: int = 0) -> bytes:
@@ -168,7 +172,7 @@ def style_mix(pipeline: Pipeline, cols: int = 5, rows: int = 2, seed: int = 0,
     draws = Draws.seeded(seed, pipeline.device)
     a = pipeline.recipe.noise_inputs(cols, draws, pipeline.labels_for(cols, None))
     b = pipeline.recipe.noise_inputs(rows, draws, pipeline.labels_for(rows, None))
-    wa, wb = (G.truncate(G.mapping(s["z"], s.get("c")), psi) for s in (a, b))
+    wa, wb = (latent_point(pipeline, G, s, psi) for s in (a, b))
     render = lambda ws: to_uint8(G.synthesis(ws)).cpu()  # noqa: E731
     broadcast = lambda w: w[:, None].expand(-1, G.num_ws, -1).clone()  # noqa: E731
     a_images, b_images = render(broadcast(wa)), render(broadcast(wb))

@@ -428,16 +428,22 @@ class GANRecipe(Recipe):
             inputs["c"] = labels.to(draws.device)
         return inputs
 
+    def condition(self, G: nn.Module, inputs: Batch) -> torch.Tensor | None:
+        """What G is conditioned on for noise inputs: the class `c`, or with clusters the (class, cluster) pair
+        that `u` picks (class 0 when unconditional); None for an unconditional G."""
+        c = inputs.get("c")
+        if not self.clusters:
+            return c
+        u = inputs["u"]
+        return self._draw_conditions(G, c if c is not None else torch.zeros_like(u, dtype=torch.long), u)
+
     def generate(self, nets: Mapping[str, nn.Module], inputs: Batch, truncation: float | None = None,
                  **options) -> Batch:
         """{"fake": samples in G's range, and "label" when conditional}; `truncation` psi pulls a style-based G's
         w towards its average w (1 = none)."""
         G = nets["G"]
         psi = check_truncation(G, truncation)
-        c = inputs.get("c")
-        if self.clusters:  # the net's condition: the class (0 when unconditional) and a cluster picked by u
-            u = inputs["u"]
-            c = self._draw_conditions(G, c if c is not None else torch.zeros_like(u, dtype=torch.long), u)
+        c = self.condition(G, inputs)
         fake = G(inputs["z"], c) if psi == 1 else G(inputs["z"], c, truncation=psi)
         out = {"fake": fake}
         if "c" in inputs:
