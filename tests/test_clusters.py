@@ -112,6 +112,14 @@ def test_small_classes_get_one_cluster_per_example(tmp_path):
     assert len(c_real[batch["label"] == 0].unique()) == 30  # each example of class 0 is its own cluster
 
 
+def test_a_class_without_examples_does_not_stop_training(tmp_path):
+    with pytest.warns(UserWarning, match="class 2: 0"):  # the first 5 digits are 5, 0, 4, 1, 9
+        t = trainer(tmp_path, "gan.conditional=projection", "gan.clusters=2", "data.limit=5", "train.batch_size=4",
+                    steps=2)
+    t.fit()
+    assert t.recipe.G.cluster_counts.sum(1).tolist() == [1, 1, 0, 0, 1, 1, 0, 0, 0, 1]
+
+
 @pytest.mark.parametrize("extra, message", [
     (["gan.conditional=acgan", "gan.clusters=3"], "not acgan"),
     (["gan.pack=2", "gan.clusters=3"], "gan.pack=1"),

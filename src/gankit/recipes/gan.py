@@ -222,6 +222,8 @@ class GANRecipe(Recipe):
             if len(index) < k:  # small data: one cluster per example; the unused ones are never drawn
                 small.append(f"class {data.class_names[group]}: {len(index)}" if self._num_classes else
                              f"dataset '{data.name}': {len(index)}")
+            if not len(index):
+                continue
             if len(index) > MAX_FIT:  # a seeded subset bounds the time and the memory of the fit
                 index = index[torch.randperm(len(index), generator=generator)[:MAX_FIT]]
             members = data.batch(index.to(arrays[self.real_key].device))[self.real_key].cpu()  # as D sees them
