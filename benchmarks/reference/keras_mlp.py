@@ -5,7 +5,7 @@ sigmoid), BCE, batch 128, then a 10x10 grid of samples. The same nets and settin
 
     time python benchmarks/reference/keras_mlp.py --steps 3000 --out runs/ref-keras-mlp
 
-Needs TensorFlow (`pip install tensorflow-cpu`), not a gankit dependency.
+Needs TensorFlow and Pillow (`pip install tensorflow-cpu pillow`), not gankit dependencies.
 """
 import argparse
 import time
