@@ -123,6 +123,19 @@ def test_a_new_run_never_overwrites_an_earlier_one(tmp_path, capsys):
     assert [json.loads(x)["step"] for x in (out / "stats.jsonl").read_text().splitlines()] == [2, 4]  # the new run only
 
 
+def test_a_refused_recipe_leaves_no_folder_and_keeps_the_run_it_would_overwrite(tmp_path, capsys):
+    refused = ["--set", "gan.conditional=acgan", "--set", "gan.clusters=2"]  # refused when the recipe is built
+    assert main(["train", "--out", str(tmp_path / "new"), "--steps", "2", "--no-progress", *refused]) == 2
+    assert "gan.clusters" in one_line(capsys.readouterr().err)
+    assert not (tmp_path / "new").exists()
+    out = tmp_path / "run"
+    assert main(["train", "seed-mlp", "--out", str(out), "--steps", "3", "--no-progress", *TINY_MLP]) == 0
+    before = snapshot(out)
+    capsys.readouterr()
+    assert main(["train", "--out", str(out), "--steps", "2", "--no-progress", "--overwrite", *refused]) == 2
+    assert snapshot(out) == before  # --overwrite clears the old run only once the new one can start
+
+
 def test_a_training_run_locks_its_folder(tmp_path, capsys):
     from gankit.checkpoint import list_checkpoints
     from test_robustness import start_training, wait_until

@@ -213,9 +213,11 @@ class RunLock:
     def __init__(self, run_dir: Path):
         self.run_dir = Path(run_dir)
         self.lock = FileLock(str(self.run_dir / LOCK), timeout=0)
+        self.was_empty = False  # whether the folder was new or empty when acquired
 
     def acquire(self) -> "RunLock":
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.was_empty = not any(p.name != LOCK for p in self.run_dir.iterdir())
         try:
             self.lock.acquire()
         except Timeout:
@@ -232,3 +234,19 @@ class RunLock:
         if self.lock.is_locked:
             (self.run_dir / OWNER).unlink(missing_ok=True)
             self.lock.release()
+
+    def abandon(self) -> None:
+        """Release, and remove the folder again when it was empty and nothing but the lock is in it (the lock
+        file goes while still held, so no other process can have taken it meanwhile)."""
+        if not self.lock.is_locked:
+            return
+        (self.run_dir / OWNER).unlink(missing_ok=True)
+        remove = self.was_empty and {p.name for p in self.run_dir.iterdir()} <= {LOCK}
+        if remove:
+            (self.run_dir / LOCK).unlink(missing_ok=True)
+        self.lock.release()
+        if remove:
+            try:
+                self.run_dir.rmdir()
+            except OSError:  # someone put something there meanwhile: leave it
+                pass

@@ -171,9 +171,18 @@ class Trainer:
                 raise GankitError(f"{self.run_dir} already holds a run ({', '.join(p.name for p in earlier[:4])}); "
                                   f"continue it with --resume {self.run_dir}, choose another --out, or replace it "
                                   "with --overwrite")
-            if earlier and resume is None:
-                clear_run(self.run_dir)
             remove_stale_temporaries(self.run_dir)
+        try:
+            self._build(cfg, resume, progress, data)
+        except BaseException:  # a refused config or data: the folder is left as it was found
+            if self.lock is not None:
+                self.lock.abandon()
+            raise
+        if self.lock is not None and earlier and resume is None:  # --overwrite: only once the new run can start
+            clear_run(self.run_dir)
+
+    def _build(self, cfg: Config, resume: Path | None, progress: bool, data: Dataset | None) -> None:
+        t = cfg.train
         self.progress = progress and self.dist.is_main
         if t.batch_size % self.dist.world:
             raise GankitError(f"train.batch_size ({t.batch_size}) must be a multiple of the number of processes "
