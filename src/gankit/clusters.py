@@ -19,14 +19,15 @@ def flat(x: torch.Tensor) -> torch.Tensor:
     return x.reshape(len(x), -1).float()
 
 
+def distances(x: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
+    """|x - c|^2 - |x|^2 for rows x [N, ...] and centroids [K, D] -> [N, K]: the order of the squared distances
+    (|x|^2 is the same for every centroid, so it is left out)."""
+    return centroids.square().sum(1) - 2 * flat(x) @ centroids.T
+
+
 def nearest(x: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
     """Index of each row's nearest centroid: x [N, D], centroids [K, D] -> [N] int64."""
-    out = []
-    norms = centroids.square().sum(1)
-    for chunk in x.split(CHUNK):
-        chunk = flat(chunk)
-        out.append((norms - 2 * chunk @ centroids.T).argmin(1))  # |x|^2 is the same for every centroid
-    return torch.cat(out)
+    return torch.cat([distances(chunk, centroids).argmin(1) for chunk in x.split(CHUNK)])
 
 
 def kmeans(x: torch.Tensor, k: int, generator: torch.Generator, iterations: int = 30) -> torch.Tensor:

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from ..ada import AdaptiveAugment, parse_pipeline
 from ..augment import diff_augment, parse_policy
-from ..clusters import MAX_FIT, kmeans, nearest
+from ..clusters import MAX_FIT, distances, kmeans, nearest
 from ..config import Config, OptimGroup, ranged
 from ..draws import Draws
 from ..errors import GankitError
@@ -262,10 +262,9 @@ class GANRecipe(Recipe):
         if real is None:
             return None, c_fake
         classes = batch["label"] if conditional else torch.zeros(len(real), dtype=torch.long, device=real.device)
-        # the nearest of its own class's centroids: |x - c|^2 = |c|^2 - 2 x.c + |x|^2, the last alike for all c
-        centroids = self.cluster_centroids.flatten(0, 1)  # [groups * k, D]
-        scores = centroids.square().sum(1) - 2 * real.reshape(len(real), -1).float() @ centroids.T
-        scores = scores.masked_fill(self.G.cluster_counts.flatten() == 0, math.inf)  # clusters without examples
+        # the nearest of its own class's centroids, never one without examples
+        scores = distances(real, self.cluster_centroids.flatten(0, 1))  # [N, groups * k]
+        scores = scores.masked_fill(self.G.cluster_counts.flatten() == 0, math.inf)
         mine = scores.view(len(real), -1, self.clusters)[torch.arange(len(real), device=real.device), classes]
         return classes * self.clusters + mine.argmin(1), c_fake
 
