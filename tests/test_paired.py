@@ -472,3 +472,13 @@ def test_bench_first_seed_picks_the_seeds_and_is_bounded(tmp_path, monkeypatch, 
     capsys.readouterr()
     assert main(["bench", "quality", "--suite", "ada", "--first-seed", "-1", "--out", str(tmp_path / "o2")]) == 2
     assert "--first-seed must be between 0" in capsys.readouterr().err and not (tmp_path / "o2").exists()
+
+
+def test_bench_quality_refuses_a_preset_whose_data_the_suite_does_not_evaluate(tmp_path, capsys):
+    from gankit.cli import main
+
+    args = ["bench", "quality", "--suite", "mnist", "--out", str(tmp_path / "out"), "--runs", str(tmp_path / "runs")]
+    assert main(args + ["--presets", "mnist-cgan", "toy-ring"]) == 2  # refused before mnist-cgan trains
+    err = capsys.readouterr().err
+    assert "toy-ring trains on 'ring' data; the mnist suite evaluates mnist" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()

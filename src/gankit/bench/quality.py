@@ -259,10 +259,21 @@ def machines(rows: list[dict]) -> str:
     return "measured on several: " + "; ".join(f"{m}: {', '.join(names)}" for m, names in presets.items())
 
 
+def check_suite_presets(suite: str, presets: list[str], overrides: list[str]) -> None:
+    """Refuse, before any training, a preset that trains on data the suite's evaluation is not made for."""
+    datasets = {resolve(name).data.name for name in SUITES[suite]}
+    for preset in presets:
+        name = resolve(preset, overrides).data.name
+        if name not in datasets:
+            raise GankitError(f"--presets: {preset} trains on '{name}' data; the {suite} suite evaluates "
+                              f"{', '.join(sorted(datasets))} (its presets: {', '.join(SUITES[suite])})")
+
+
 def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path, presets: list[str] | None = None,
             overrides: list[str] = (), baselines: bool | None = None, first_seed: int = 0, rescore: bool = False) -> str:
     """Train and evaluate seeds first_seed.. first_seed + seeds - 1 (or, with `rescore`, evaluate the finished runs
     in `runs` again); the untrained baselines are measured with the whole suite (or when `baselines`)."""
+    check_suite_presets(suite, presets or [], list(overrides))
     rows = []
     if presets is None if baselines is None else baselines:
         rows = untrained_baselines(suite, list(overrides)) + ([real_poems_row()] if suite == "poems" else [])
