@@ -13,6 +13,7 @@ import torch
 from ..data.base import fit_images, to_float
 from ..errors import GankitError
 from ..nets.classifiers import bundled_classifier, sha256
+from ..progress import progress_bar
 from ..registry import EXTRACTORS
 
 
@@ -40,11 +41,15 @@ class BundledClassifier(Extractor):
     @torch.no_grad()
     def __call__(self, images: torch.Tensor, batch_size: int = 500) -> dict[str, np.ndarray]:
         features, logits = [], []
-        for chunk in images.split(batch_size):
-            x = to_float(fit_images(chunk.cpu(), self.side, 1)).contiguous(memory_format=torch.channels_last)
-            f, l = self.net(x)
-            features.append(f)
-            logits.append(l)
+        # a bar where reading the images takes seconds (evaluations of 10,000 and more), not on periodic checks
+        with progress_bar(total=len(images), hide=len(images) < 5000, desc=f"reading samples ({self.name})",
+                          unit="img", leave=False) as bar:
+            for chunk in images.split(batch_size):
+                x = to_float(fit_images(chunk.cpu(), self.side, 1)).contiguous(memory_format=torch.channels_last)
+                f, l = self.net(x)
+                features.append(f)
+                logits.append(l)
+                bar.update(len(chunk))
         return {"features": torch.cat(features).numpy(), "logits": torch.cat(logits).numpy()}
 
 
