@@ -18,7 +18,7 @@ def test_default_preset_is_the_conditional_dcgan():
     cfg = resolve()
     assert cfg.preset == "mnist-cgan" and cfg.gan.conditional == "projection" and cfg.gan.loss == "hinge"
     assert cfg.train.steps == 16000 and cfg.train.minutes == 0  # a step budget: the same result on any machine
-    assert cfg.gan.clusters == 30 and resolve("mnist-dcgan").gan.clusters == 100  # self-conditioned, no labels
+    assert cfg.gan.clusters == 40 and resolve("mnist-dcgan").gan.clusters == 100  # self-conditioned, no labels
 
 
 def test_overrides_are_typed():
