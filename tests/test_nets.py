@@ -1,10 +1,12 @@
+import copy
+
 import pytest
 import torch
 import torch.nn as nn
 
 from gankit.errors import GankitError
 from gankit.nets import PairSpec, build_pair
-from gankit.nets.layers import Flatten
+from gankit.nets.layers import Flatten, embedding_rows, with_spectral_norm
 from gankit.registry import NETWORKS
 
 
@@ -87,6 +89,28 @@ def test_spectral_norm_bounds_the_largest_singular_value():
         if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):
             sigma = torch.linalg.matrix_norm(m.weight.flatten(1), ord=2)
             assert sigma <= 1.0 + 1e-3
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_spectral_norm_rows_match_the_whole_normalised_table(training):
+    """embedding_rows divides only the looked-up rows by sigma: the same rows, gradients and power-iteration
+    buffers as spectral_norm's own lookup of the whole normalised table."""
+    torch.manual_seed(0)
+    ours = with_spectral_norm(torch.nn.ModuleDict({"e": torch.nn.Embedding(40, 24)}))["e"]
+    theirs = copy.deepcopy(ours)
+    ours.train(training), theirs.train(training)
+    c = torch.tensor([3, 3, 0, 39, 17])
+    g = torch.randn(5, 24)
+    for _ in range(3):  # buffers evolve the same way over several passes
+        rows, reference = embedding_rows(ours, c), theirs(c)
+        assert torch.equal(rows, reference)
+        (rows * g).sum().backward(), (reference * g).sum().backward()
+    assert torch.allclose(ours.parametrizations.weight.original.grad, theirs.parametrizations.weight.original.grad,
+                          rtol=1e-5, atol=1e-7)
+    for name in ("_u", "_v"):
+        assert torch.equal(getattr(ours.parametrizations.weight[0], name), getattr(theirs.parametrizations.weight[0], name))
+    plain = torch.nn.Embedding(4, 3)
+    assert torch.equal(embedding_rows(plain, torch.tensor([1, 2])), plain(torch.tensor([1, 2])))
 
 
 def test_resnet_shapes():

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
-from torch.nn.utils.parametrizations import spectral_norm
+import torch.nn.functional as F
+from torch.nn.utils.parametrizations import _SpectralNorm, spectral_norm
 
 from ..errors import GankitError
 
@@ -89,6 +90,45 @@ def with_spectral_norm(module: nn.Module) -> nn.Module:
     return module
 
 
+class _RowsOverSigma(torch.autograd.Function):
+    """table[c] / sigma with sigma = u^T table v (u, v held fixed, as spectral_norm holds them). The backward
+    writes the table's gradient in one pass: the rows' g / sigma, plus, through sigma, the rank-one
+    -(sum g * table[c]) / sigma^2 u v^T, where autograd would take several passes over the whole table."""
+
+    @staticmethod
+    def forward(ctx, table: torch.Tensor, c: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        sigma = torch.vdot(u, torch.mv(table, v))  # exactly as spectral_norm computes it
+        rows = F.embedding(c, table)
+        ctx.save_for_backward(c, u, v, sigma, rows)
+        return rows / sigma
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):
+        c, u, v, sigma, rows = ctx.saved_tensors
+        g = g.to(rows.dtype)
+        grad = torch.outer(u * (-(g * rows).sum() / sigma ** 2), v)
+        grad.index_add_(0, c, g / sigma)
+        return grad, None, None, None
+
+
+def embedding_rows(embed: nn.Embedding, c: torch.Tensor) -> torch.Tensor:
+    """embed(c). Under spectral normalisation it divides only the looked-up rows by sigma, (W / sigma)[c] ==
+    W[c] / sigma, with the same power iteration: a 400 x 3136 table of clusters (40 a digit) then no longer
+    costs full passes over the table in every D pass and its backward (about 4 ms of the default's ~30 ms
+    step, measured 4.9 -> 1.3 ms for a pass and its backward alone)."""
+    chain = getattr(getattr(embed, "parametrizations", None), "weight", None)
+    plain_lookup = embed.padding_idx is None and embed.max_norm is None
+    if chain is None or len(chain) != 1 or not isinstance(chain[0], _SpectralNorm) or not plain_lookup:
+        return embed(c)
+    sn, table = chain[0], chain.original
+    if sn.training:
+        sn._power_method(table, sn.n_power_iterations)  # updates the u, v buffers in place, without gradient
+    # cloned as spectral_norm clones them: the backward must not see later updates of the buffers
+    u = sn._u.clone(memory_format=torch.contiguous_format)
+    v = sn._v.clone(memory_format=torch.contiguous_format)
+    return _RowsOverSigma.apply(table, c, u, v)
+
+
 def pyramid(resolution: int) -> tuple[int, int]:
     """Side length -> (s0, k) with resolution = s0 * 2**k, s0 <= 7, k >= 1."""
     s0, k = resolution, 0
@@ -137,7 +177,7 @@ class ClassHead(nn.Module):
         if self.mode == "projection":
             if c is None:
                 raise ValueError("a projection discriminator needs class labels c")
-            logits = logits + (self.embed(c) * h).sum(1)
+            logits = logits + (embedding_rows(self.embed, c) * h).sum(1)
         return logits
 
     def class_logits(self, h: torch.Tensor) -> torch.Tensor:
