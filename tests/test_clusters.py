@@ -63,6 +63,24 @@ def test_conditions_follow_the_clusters_of_the_data(tmp_path, conditional):
     assert (drawn[counts == 0] == 0).all()
 
 
+def test_a_real_example_takes_its_nearest_centroid_in_fp32_under_bf16_autocast(tmp_path):
+    """Two centroids 0.5 and 0.498 from a real digit: bf16 products (errors ~0.05 on |x|.c) could not tell them
+    apart; the k-means fit measured in fp32, and so must the assignment."""
+    t = trainer(tmp_path, "gan.conditional=projection", "gan.clusters=2")
+    recipe = t.recipe
+    batch = t.data.batch(torch.arange(1))
+    x, cls = batch["image"].reshape(-1).float(), int(batch["label"][0])
+    recipe.G.cluster_counts[cls] = 1.0
+    g = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        d = torch.randn(x.numel(), generator=g)
+        d /= d.norm()
+        recipe.cluster_centroids[cls] = torch.stack([x + 0.5 * d, x - 0.498 * d])  # the second is nearer
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            c_real, _ = recipe._labels(batch, 1, StepContext(torch.Generator().manual_seed(0)))
+        assert c_real.tolist() == [cls * 2 + 1]
+
+
 def test_clustered_models_sample_export_and_reload(tmp_path):
     t = trainer(tmp_path / "u", "gan.clusters=4")
     t.fit()
