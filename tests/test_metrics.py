@@ -220,3 +220,40 @@ def test_bench_rescore_reproduces_a_run_s_figures_and_adds_the_second_opinion(tm
     assert main(["bench", "quality", "--suite", "mnist", "--presets", "seed-mlp", "--seeds", "1", "--rescore",
                  "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "o2")]) == 2
     assert "no finished run" in capsys.readouterr().err and not (tmp_path / "o2").exists()
+
+
+def test_bench_resume_finishes_an_interrupted_suite_exactly_and_keeps_finished_runs(tmp_path, capsys):
+    import json
+
+    from gankit.cli import main
+
+    from conftest import TINY
+
+    sets = [a for kv in TINY + ["mlp.g_hidden=[32]", "mlp.d_hidden=[32]", "train.steps=4", "train.ckpt_every=2",
+                                "eval.n_final=200"] for a in ("--set", kv)]
+    bench = ["bench", "quality", "--suite", "mnist", "--presets", "seed-mlp", "--seeds", "1",
+             "--runs", str(tmp_path / "runs"), *sets]
+    assert main(bench + ["--out", str(tmp_path / "a")]) == 0
+    whole = json.loads((tmp_path / "a" / "quality-mnist.json").read_text())["runs"][0]
+    run = tmp_path / "runs" / "seed-mlp-seed0"
+    # as if the suite had been stopped after step 2: no final checkpoint, no final evaluation
+    (run / "metrics.json").unlink()
+    (run / "checkpoints" / "step-00000004.pt").unlink()
+    assert main(bench + ["--resume", "--out", str(tmp_path / "b")]) == 0
+    resumed = json.loads((tmp_path / "b" / "quality-mnist.json").read_text())["runs"][0]
+    assert resumed["resumed"] == "step-00000002.pt" and resumed["steps"] == 4
+    assert resumed["fid"] == whole["fid"] and resumed["precision"] == whole["precision"]  # exact resume
+    # a finished run is read back, not trained again
+    lines = (run / "stats.jsonl").read_text()
+    assert main(bench + ["--resume", "--out", str(tmp_path / "c")]) == 0
+    again = json.loads((tmp_path / "c" / "quality-mnist.json").read_text())["runs"][0]
+    assert again["resumed"] == "finished earlier" and again["fid"] == whole["fid"]
+    assert (run / "stats.jsonl").read_text() == lines
+    # another experiment in the folder is refused, and left as it was
+    capsys.readouterr()
+    assert main(bench + ["--resume", "--set", "optim.G.lr=1e-3", "--out", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err
+    assert "holds a run of other settings" in err and str(run) in err and not (tmp_path / "d").exists()
+    assert (run / "stats.jsonl").read_text() == lines
+    assert main(bench + ["--resume", "--rescore", "--out", str(tmp_path / "e")]) == 2
+    assert "choose one" in capsys.readouterr().err

@@ -257,6 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rescore", action="store_true",
                    help="quality: evaluate the finished runs in --runs again instead of training them (after the "
                         "evaluator gained a figure); steps and times stay the runs' own")
+    p.add_argument("--resume", action="store_true",
+                   help="quality: keep what an interrupted bench left in --runs: finished runs are read back, "
+                        "unfinished ones continue from their last checkpoint (with --minutes they train again); "
+                        "a folder holding other settings is refused")
     p.add_argument("--minutes", type=float, help="training minutes per run (default: each preset's own budget)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key in every run")
@@ -646,8 +650,11 @@ def cmd_bench(args) -> int:
                           f"got {args.seeds}")
     if not 0 <= args.first_seed <= 2**31 - args.seeds:
         raise GankitError(f"--first-seed must be between 0 and {2**31 - args.seeds}, got {args.first_seed}")
+    if args.resume and args.rescore:
+        raise GankitError("--resume and --rescore: choose one (--rescore evaluates finished runs again, --resume "
+                          "finishes an interrupted bench)")
     print(quality(args.suite, args.seeds, args.minutes, Path(args.out), Path(args.runs), args.presets, args.overrides,
-                  args.baselines, args.first_seed, args.rescore))
+                  args.baselines, args.first_seed, args.rescore, args.resume))
     return 0
 
 

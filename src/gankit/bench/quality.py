@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from ..checkpoint import latest_checkpoint
 from ..config import resolve
 from ..data import load_data, to_float
 from ..errors import GankitError
@@ -103,17 +104,43 @@ def row_metrics(metrics: dict | None) -> dict:
     return {k: v for k, v in (metrics or {}).items() if not isinstance(v, (list, dict)) or k == "card"}
 
 
-def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides: list[str]) -> dict:
+def earlier_run(folder: Path, cfg, minutes: float | None) -> tuple[bool, Path | None]:
+    """What `--resume` finds in a bench run's folder: (finished, checkpoint to continue from). A folder holding
+    another experiment is refused, never overwritten; a time-capped run cannot be continued (its budget is spent
+    in one process), so an unfinished one trains again."""
+    saved = folder / "config.yaml"
+    if not saved.is_file():
+        return False, None
+    if saved.read_text() != cfg.to_yaml():
+        raise GankitError(f"--resume: {folder} holds a run of other settings than this bench's; move it away, "
+                          f"choose another --runs, or leave out --resume to train it again")
+    if (folder / "metrics.json").is_file():
+        return True, None
+    return False, None if minutes else latest_checkpoint(folder)
+
+
+def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides: list[str],
+            resume: bool = False) -> dict:
     extra = [f"train.seed={seed}"] + ([f"train.minutes={minutes}", "train.steps=10000000"] if minutes else [])
     cfg = resolve(preset, overrides + extra)
+    folder = runs / f"{preset}-seed{seed}"
+    finished, checkpoint = earlier_run(folder, cfg, minutes) if resume else (False, None)
+    if finished:
+        metrics = json.loads((folder / "metrics.json").read_text())
+        last = json.loads((folder / "stats.jsonl").read_text().splitlines()[-1])
+        return {"preset": preset, "seed": seed, "steps": metrics["step"], "train_s": last["wall_s"],
+                "resumed": "finished earlier", **row_metrics(metrics)}
     start = time.perf_counter()
-    result = Trainer(cfg, runs / f"{preset}-seed{seed}", progress=False, overwrite=True).fit()  # the bench's folder
+    # the bench's folder: without --resume an earlier run there is replaced
+    result = Trainer(cfg, folder, resume=checkpoint, progress=False, overwrite=checkpoint is None).fit()
     if result.interrupted:  # Ctrl-C or SIGTERM stops the suite, not just this run
-        raise GankitError(f"interrupted during {preset} seed {seed}; the table keeps the runs that finished")
+        raise GankitError(f"interrupted during {preset} seed {seed}; the table keeps the runs that finished, and "
+                          f"--resume continues from the last checkpoint")
     last = json.loads(result.stats.read_text().splitlines()[-1])
     metrics = row_metrics(result.metrics)
-    return {"preset": preset, "seed": seed, "steps": result.step, "train_s": last["wall_s"],
-            "total_s": round(time.perf_counter() - start, 1), **metrics}
+    row = {"preset": preset, "seed": seed, "steps": result.step, "train_s": last["wall_s"],
+           "total_s": round(time.perf_counter() - start, 1), **metrics}
+    return row | ({"resumed": checkpoint.name} if checkpoint else {})
 
 
 def rescore_one(preset: str, seed: int, runs: Path) -> dict:
@@ -270,7 +297,8 @@ def check_suite_presets(suite: str, presets: list[str], overrides: list[str]) ->
 
 
 def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path, presets: list[str] | None = None,
-            overrides: list[str] = (), baselines: bool | None = None, first_seed: int = 0, rescore: bool = False) -> str:
+            overrides: list[str] = (), baselines: bool | None = None, first_seed: int = 0, rescore: bool = False,
+            resume: bool = False) -> str:
     """Train and evaluate seeds first_seed.. first_seed + seeds - 1 (or, with `rescore`, evaluate the finished runs
     in `runs` again); the untrained baselines are measured with the whole suite (or when `baselines`)."""
     check_suite_presets(suite, presets or [], list(overrides))
@@ -280,7 +308,8 @@ def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path
     text = ""
     for preset in presets or SUITES[suite]:
         for seed in range(first_seed, first_seed + seeds):
-            row = rescore_one(preset, seed, runs) if rescore else run_one(preset, seed, minutes, runs, list(overrides))
+            row = (rescore_one(preset, seed, runs) if rescore
+                   else run_one(preset, seed, minutes, runs, list(overrides), resume))
             rows.append(row)
             if suite in TEMPERATURES and resolve(preset).textgan.mode == "mle":
                 rows += at_temperatures(row, runs, TEMPERATURES[suite])
