@@ -1,7 +1,8 @@
 """Does a change keep gankit's speed and quality? Two checks against an earlier commit, on this machine.
 
 speed:   `gankit bench speed` of the earlier commit and of the working tree, alternating fresh runs (one process
-         each, so drifts in machine speed hit both alike); the ratio to the plain loop per run and its median.
+         each, so drifts in machine speed hit both alike); the ratio to the plain loop per run and its median,
+         and gankit's own steps/s (a change that speeds up a network the plain loop shares shows only there).
 quality: the `gankit bench quality` JSON of earlier runs against new ones, preset by preset: mean, std and
          range over seeds, and whether the new mean lies within the old range widened by one old std.
 
@@ -36,6 +37,7 @@ def bench_speed(src: Path, presets: list[str], out: Path, steps: int, rounds: in
 
 def speed(args) -> str:
     rows: dict[str, dict[str, list[float]]] = {p: {"base": [], "new": []} for p in args.presets}
+    rates: dict[str, dict[str, list[float]]] = {p: {"base": [], "new": []} for p in args.presets}
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.base], check=True,
@@ -45,6 +47,7 @@ def speed(args) -> str:
                 for version, src in (("base", base / "src"), ("new", ROOT / "src")):
                     for row in bench_speed(src, args.presets, Path(tmp) / f"{version}-{run}", args.steps, args.rounds):
                         rows[row["preset"]][version].append(row["ratio"])
+                        rates[row["preset"]][version].append(row["gankit_steps_per_s"])
                     print(json.dumps({"run": run, "version": version,
                                       **{p: rows[p][version][-1] for p in args.presets}}), flush=True)
         finally:
@@ -52,12 +55,16 @@ def speed(args) -> str:
     lines = [f"### Speed ratio to the plain loop: {args.base} against the working tree", "",
              f"`gankit bench speed --steps {args.steps} --rounds {args.rounds} --repeats 1`, {args.runs} runs of each "
              "version, alternating; ratio = gankit steps/s over the plain loop's in the same process", "",
-             "| preset | base ratios | base median | new ratios | new median | new / base |", "|---|---|---|---|---|---|"]
+             "| preset | base ratios | base median | new ratios | new median | new / base "
+             "| base gankit steps/s | new gankit steps/s | new / base |", "|---|---|---|---|---|---|---|---|---|"]
     for preset, r in rows.items():
         b, n = statistics.median(r["base"]), statistics.median(r["new"])
+        rb, rn = statistics.median(rates[preset]["base"]), statistics.median(rates[preset]["new"])
         lines.append(f"| {preset} | {', '.join(f'{v:.2f}' for v in r['base'])} | {b:.2f}x "
-                     f"| {', '.join(f'{v:.2f}' for v in r['new'])} | {n:.2f}x | {n / b:.2f} |")
-    write(args.out, "speed-vs-base", "\n".join(lines) + "\n", {"base": args.base, "ratios": rows})
+                     f"| {', '.join(f'{v:.2f}' for v in r['new'])} | {n:.2f}x | {n / b:.2f} "
+                     f"| {rb:.1f} ({', '.join(f'{v:.1f}' for v in rates[preset]['base'])}) "
+                     f"| {rn:.1f} ({', '.join(f'{v:.1f}' for v in rates[preset]['new'])}) | {rn / rb:.2f} |")
+    write(args.out, "speed-vs-base", "\n".join(lines) + "\n", {"base": args.base, "ratios": rows, "gankit_steps_per_s": rates})
     return "\n".join(lines)
 
 
