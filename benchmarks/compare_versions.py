@@ -30,7 +30,7 @@ def bench_speed(src: Path, presets: list[str], out: Path, steps: int, rounds: in
     """One fresh `gankit bench speed` process per preset of the code under `src`; its rows."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     cmd = [sys.executable, "-m", "gankit", "bench", "speed", "--preset", *presets, "--steps", str(steps),
-           "--rounds", str(rounds), "--repeats", "1", "--out", str(out)]
+           "--rounds", str(rounds), "--repeats", "1", "--sample-n", "10", "--out", str(out)]  # steps only, not eval rates
     subprocess.run(cmd, env=env, cwd=src.parent, check=True, stdout=subprocess.DEVNULL)
     return json.loads((out / "speed-cpu.json").read_text())["rows"]
 
