@@ -57,8 +57,12 @@ def main() -> None:
              "|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as folder:
         for preset in args.preset:
-            for progress in (False, True):
-                rounds = [loop_overhead(preset, args.steps, Path(folder) / "run", progress) for _ in range(args.rounds)]
+            # bar off and on alternate, round by round, so that a drift in machine speed hits both alike
+            by_bar: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+            for _ in range(args.rounds):
+                for progress in (False, True):
+                    by_bar[progress].append(loop_overhead(preset, args.steps, Path(folder) / "run", progress))
+            for progress, rounds in by_bar.items():
                 shares = [100 * between / step for step, between in rounds]
                 step = statistics.median(s for s, _ in rounds)
                 between = statistics.median(b for _, b in rounds)

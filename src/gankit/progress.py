@@ -14,4 +14,5 @@ def progress_bar(iterable=None, hide: bool = False, **kwargs) -> tqdm:
     stream = kwargs.get("file") or sys.stderr
     if not getattr(stream, "isatty", lambda: False)():
         kwargs.setdefault("mininterval", LOG_INTERVAL_S)
+        kwargs.setdefault("maxinterval", LOG_INTERVAL_S)  # tqdm's monitor would otherwise redraw every 10 s
     return tqdm(iterable, disable=hide or not SHOWN, **kwargs)
