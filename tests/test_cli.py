@@ -153,16 +153,17 @@ def test_bench_speed_times_the_conditional_default_and_refuses_other_recipes(tmp
     assert "plain loop is a gan-recipe loop" in capsys.readouterr().err
 
 
-def test_a_progress_bar_written_to_a_log_file_redraws_rarely():
+def test_a_progress_bar_written_to_a_log_file_redraws_rarely(monkeypatch):
     """Under nohup or CI a bar goes to a file, where each redraw appends: a second of work gives its first and last
     state, not ten redraws."""
     import io
     import time
 
-    from gankit.progress import progress_bar
+    from gankit import progress
 
+    monkeypatch.setattr(progress, "SHOWN", True)  # an earlier --no-progress in this process may have hidden bars
     log = io.StringIO()
-    with progress_bar(total=200, file=log, desc="work") as bar:
+    with progress.progress_bar(total=200, file=log, desc="work") as bar:
         for _ in range(200):
             time.sleep(0.005)
             bar.update(1)
