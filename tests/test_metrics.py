@@ -257,3 +257,6 @@ def test_bench_resume_finishes_an_interrupted_suite_exactly_and_keeps_finished_r
     assert (run / "stats.jsonl").read_text() == lines
     assert main(bench + ["--resume", "--rescore", "--out", str(tmp_path / "e")]) == 2
     assert "choose one" in capsys.readouterr().err
+    (run / "metrics.json").write_text("{not json")
+    assert main(bench + ["--resume", "--out", str(tmp_path / "f")]) == 2
+    assert "cannot be read (JSONDecodeError)" in capsys.readouterr().err and not (tmp_path / "f").exists()

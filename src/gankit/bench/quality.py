@@ -126,10 +126,15 @@ def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides
     folder = runs / f"{preset}-seed{seed}"
     finished, checkpoint = earlier_run(folder, cfg, minutes) if resume else (False, None)
     if finished:
-        metrics = json.loads((folder / "metrics.json").read_text())
-        last = json.loads((folder / "stats.jsonl").read_text().splitlines()[-1])
-        return {"preset": preset, "seed": seed, "steps": metrics["step"], "train_s": last["wall_s"],
-                "resumed": "finished earlier", **row_metrics(metrics)}
+        try:
+            metrics = json.loads((folder / "metrics.json").read_text())
+            last = json.loads((folder / "stats.jsonl").read_text().splitlines()[-1])
+            return {"preset": preset, "seed": seed, "steps": metrics["step"], "train_s": last["wall_s"],
+                    "resumed": "finished earlier", **row_metrics(metrics)}
+        except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
+            raise GankitError(f"--resume: {folder} holds a finished run whose metrics.json or stats.jsonl cannot be "
+                              f"read ({err.__class__.__name__}); move it away, or leave out --resume to train it "
+                              "again") from None
     start = time.perf_counter()
     # the bench's folder: without --resume an earlier run there is replaced
     result = Trainer(cfg, folder, resume=checkpoint, progress=False, overwrite=checkpoint is None).fit()
