@@ -21,8 +21,10 @@ def flat(x: torch.Tensor) -> torch.Tensor:
 
 def distances(x: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
     """|x - c|^2 - |x|^2 for rows x [N, ...] and centroids [K, D] -> [N, K]: the order of the squared distances
-    (|x|^2 is the same for every centroid, so it is left out)."""
-    return centroids.square().sum(1) - 2 * flat(x) @ centroids.T
+    (|x|^2 is the same for every centroid, so it is left out). Always in fp32, also under bf16 autocast: the fit
+    and every assignment measure alike (bf16 products would send near-ties to a neighbouring centroid)."""
+    with torch.autocast(x.device.type, enabled=False):
+        return centroids.square().sum(1) - 2 * flat(x) @ centroids.T
 
 
 def nearest(x: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:

@@ -104,6 +104,11 @@ def row_metrics(metrics: dict | None) -> dict:
     return {k: v for k, v in (metrics or {}).items() if not isinstance(v, (list, dict)) or k == "card"}
 
 
+def last_tick(stats: Path) -> dict:
+    """The last line of a run's stats.jsonl: its step and training seconds."""
+    return json.loads(stats.read_text().splitlines()[-1])
+
+
 def earlier_run(folder: Path, cfg, minutes: float | None) -> tuple[bool, Path | None]:
     """What `--resume` finds in a bench run's folder: (finished, checkpoint to continue from). A folder holding
     another experiment is refused, never overwritten; a time-capped run cannot be continued (its budget is spent
@@ -128,7 +133,7 @@ def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides
     if finished:
         try:
             metrics = json.loads((folder / "metrics.json").read_text())
-            last = json.loads((folder / "stats.jsonl").read_text().splitlines()[-1])
+            last = last_tick(folder / "stats.jsonl")
             return {"preset": preset, "seed": seed, "steps": metrics["step"], "train_s": last["wall_s"],
                     "resumed": "finished earlier", **row_metrics(metrics)}
         except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
@@ -141,7 +146,7 @@ def run_one(preset: str, seed: int, minutes: float | None, runs: Path, overrides
     if result.interrupted:  # Ctrl-C or SIGTERM stops the suite, not just this run
         raise GankitError(f"interrupted during {preset} seed {seed}; the table keeps the runs that finished, and "
                           f"--resume continues from the last checkpoint")
-    last = json.loads(result.stats.read_text().splitlines()[-1])
+    last = last_tick(result.stats)
     metrics = row_metrics(result.metrics)
     row = {"preset": preset, "seed": seed, "steps": result.step, "train_s": last["wall_s"],
            "total_s": round(time.perf_counter() - start, 1), **metrics}
@@ -164,7 +169,7 @@ def rescore_one(preset: str, seed: int, runs: Path) -> dict:
     protocol = make_protocol(cfg, data, pipeline.recipe)
     outputs = pipeline.draw(protocol.n_final(cfg.eval.n_final), seed=cfg.eval.seed, data=data)
     metrics = protocol.final(outputs, cfg.eval.seed, f"run {folder.name} step {pipeline.meta.get('step')}")
-    last = json.loads((folder / "stats.jsonl").read_text().splitlines()[-1])
+    last = last_tick(folder / "stats.jsonl")
     return {"preset": preset, "seed": seed, "steps": last["step"], "train_s": last["wall_s"], "rescored": True,
             **row_metrics(metrics)}
 
@@ -305,7 +310,7 @@ def quality(suite: str, seeds: int, minutes: float | None, out: Path, runs: Path
             overrides: list[str] = (), baselines: bool | None = None, first_seed: int = 0, rescore: bool = False,
             resume: bool = False) -> str:
     """Train and evaluate seeds first_seed.. first_seed + seeds - 1 (or, with `rescore`, evaluate the finished runs
-    in `runs` again); the untrained baselines are measured with the whole suite (or when `baselines`)."""
+    in `runs` again; with `resume`, keep what an interrupted bench left there); the untrained baselines are measured with the whole suite (or when `baselines`)."""
     check_suite_presets(suite, presets or [], list(overrides))
     rows = []
     if presets is None if baselines is None else baselines:

@@ -262,10 +262,8 @@ class GANRecipe(Recipe):
         if real is None:
             return None, c_fake
         classes = batch["label"] if conditional else torch.zeros(len(real), dtype=torch.long, device=real.device)
-        # the nearest of its own class's centroids, never one without examples; in fp32 as the k-means fit
-        # measured them (under bf16 autocast near-ties would go to a neighbouring centroid)
-        with torch.autocast(real.device.type, enabled=False):
-            scores = distances(real, self.cluster_centroids.flatten(0, 1))  # [N, groups * k]
+        # the nearest of its own class's centroids, never one without examples
+        scores = distances(real, self.cluster_centroids.flatten(0, 1))  # [N, groups * k]
         scores = scores.masked_fill(self.G.cluster_counts.flatten() == 0, math.inf)
         mine = scores.view(len(real), -1, self.clusters)[torch.arange(len(real), device=real.device), classes]
         return classes * self.clusters + mine.argmin(1), c_fake
