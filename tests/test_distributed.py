@@ -75,3 +75,31 @@ def test_stylegan2_with_ada_trains_the_same_in_two_processes(tmp_path):
     assert all(torch.allclose(a[k], b[k], atol=1e-5, rtol=1e-4) for k in a), [k for k in a if not torch.allclose(a[k], b[k], atol=1e-5, rtol=1e-4)]
     records = [line for line in (tmp_path / "two" / "stats.jsonl").read_text().splitlines()]
     assert '"ada_p"' in records[-1]
+
+
+def test_gankit_leaves_the_group_it_joined_and_only_that(tmp_path, monkeypatch):
+    """A process that exits still in a gloo group can abort at shutdown, so fit() leaves the group it joined;
+    a group the caller set up stays up for the caller."""
+    import torch.distributed as dist
+
+    from gankit.distributed import init_distributed
+
+    store = dist.FileStore(str(tmp_path / "store"), 1)
+    dist.init_process_group("gloo", store=store, rank=0, world_size=1)
+    try:
+        monkeypatch.setenv("WORLD_SIZE", "2")
+        monkeypatch.setenv("RANK", "0")
+        callers = init_distributed("cpu")
+        assert callers.active and not callers.owns_group
+        callers.close()
+        assert dist.is_initialized()
+    finally:
+        dist.destroy_process_group()
+    # no group yet: gankit joins one (here a one-process group standing in for torchrun's) and leaves it
+    join = dist.init_process_group
+    monkeypatch.setattr(dist, "init_process_group", lambda backend: join(
+        backend, store=dist.FileStore(str(tmp_path / "store2"), 1), rank=0, world_size=1))
+    ours = init_distributed("cpu")
+    assert ours.owns_group and dist.is_initialized()
+    ours.close()
+    assert not dist.is_initialized()

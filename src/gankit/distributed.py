@@ -21,6 +21,7 @@ class Dist:
     rank: int = 0
     world: int = 1
     local_rank: int = 0
+    owns_group: bool = False  # gankit joined the group (not the caller), so gankit leaves it
 
     @property
     def active(self) -> bool:
@@ -77,6 +78,13 @@ class Dist:
         if self.active:
             dist.barrier()
 
+    def close(self) -> None:
+        """Leave the process group this Dist joined. A process that exits still in a gloo group can abort
+        (SIGABRT) while the interpreter shuts down, as gloo's threads free their tensors."""
+        if self.owns_group and dist.is_initialized():
+            dist.destroy_process_group()
+        self.owns_group = False
+
 
 def init_distributed(device: str) -> Dist:
     """Join the process group torchrun describes (WORLD_SIZE > 1); a single process otherwise."""
@@ -85,8 +93,9 @@ def init_distributed(device: str) -> Dist:
         return Dist()
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     use_cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
-    if not dist.is_initialized():
-        if use_cuda:
-            torch.cuda.set_device(local_rank)
-        dist.init_process_group("nccl" if use_cuda else "gloo")
-    return Dist(rank, world, local_rank)
+    if dist.is_initialized():  # the caller's group: the caller leaves it
+        return Dist(rank, world, local_rank)
+    if use_cuda:
+        torch.cuda.set_device(local_rank)
+    dist.init_process_group("nccl" if use_cuda else "gloo")
+    return Dist(rank, world, local_rank, owns_group=True)

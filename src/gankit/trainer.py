@@ -168,6 +168,7 @@ class Trainer:
             earlier = run_files(self.run_dir)
             if earlier and resume is None and not overwrite:
                 self.lock.release()
+                self.dist.close()
                 raise GankitError(f"{self.run_dir} already holds a run ({', '.join(p.name for p in earlier[:4])}); "
                                   f"continue it with --resume {self.run_dir}, choose another --out, or replace it "
                                   "with --overwrite")
@@ -177,6 +178,7 @@ class Trainer:
         except BaseException:  # a refused config or data: the folder is left as it was found
             if self.lock is not None:
                 self.lock.abandon()
+            self.dist.close()
             raise
         if self.lock is not None and earlier and resume is None:  # --overwrite: only once the new run can start
             clear_run(self.run_dir)
@@ -430,6 +432,7 @@ class Trainer:
         finally:
             if self.lock is not None:
                 self.lock.release()
+            self.dist.close()
 
     def _fit(self) -> RunResult:
         t = self.cfg.train
