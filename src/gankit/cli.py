@@ -13,8 +13,8 @@ from .errors import GankitError
 
 EPILOG_TRAIN = """\
 examples:
-  gankit train                          the default preset (mnist-cgan, a conditional DCGAN): 16,000 steps,
-                                        8-10 minutes on a 2-core CPU
+  gankit train                          the default preset (mnist-cgan, a conditional DCGAN): 10,000 steps,
+                                        about 5 minutes on a 2-core CPU
   gankit train mnist-dcgan              the unconditional DCGAN (self-conditioned on k-means clusters, no labels)
   gankit train --set gan.clusters=0     the default without its clusters
   gankit train seed-mlp                 the tutorial's MLP GAN
