@@ -19,6 +19,7 @@ from pathlib import Path
 
 from gankit.config import resolve
 from gankit.ema import EMA, ema_beta
+from gankit.errors import GankitError
 from gankit.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,12 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ema-halflives"))
     args = parser.parse_args()
-    cfg = resolve(args.preset, args.set + [f"train.steps={max(args.at)}"])
+    if min(args.at) < 1 or min(args.halflives) <= 0:
+        parser.error("--at takes step counts of at least 1 and --halflives half-lives above 0 (kimg)")
+    try:
+        cfg = resolve(args.preset, args.set + [f"train.steps={max(args.at)}"])
+    except GankitError as err:
+        parser.error(str(err))
     if cfg.optim.decay_from < 1:
         parser.error("a decaying learning rate makes step s differ from a budget of s steps; set optim.decay_from=1")
     t = cfg.train
@@ -41,7 +47,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(cfg, Path(tmp) / "run", progress=False)
         averages = {h: EMA(trainer.recipe.nets["G"]) for h in args.halflives}
-        own = trainer.emas["G"]
+        own = trainer.emas.get("G")  # the preset's own average, if it keeps one
         while trainer.step < max(args.at):
             trainer.train_step()
             for halflife, ema in averages.items():
@@ -54,7 +60,9 @@ def main() -> None:
                     rows.append({"step": trainer.step, "halflife_kimg": halflife,
                                  **{k: metrics[k] for k in SHOWN if k in metrics}})
                     print(json.dumps(rows[-1]), flush=True)
-                trainer.emas["G"] = own
+                trainer.emas.pop("G")
+                if own is not None:
+                    trainer.emas["G"] = own
     lines = [f"### {args.preset}: EMA half-lives of one run, seed {t.seed}, evaluated at {', '.join(map(str, args.at))} "
              f"steps", "", f"Overrides: {' '.join(args.set) or 'none'}; the preset's own half-life: "
              f"{t.ema_halflife_kimg:g} kimg, ramp-up {t.ema_rampup:g}. Final metrics on 10,000 samples (mnist / "
