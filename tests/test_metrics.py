@@ -79,6 +79,57 @@ def test_manifold_scores_do_not_depend_on_the_chunk_size(monkeypatch):
     assert scores.manifold_scores(real, fake) == a
 
 
+def test_manifold_scores_match_their_definitions_computed_directly():
+    real, fake = RNG.normal(size=(300, 5)), RNG.normal(size=(280, 5)) * 1.3 + 0.2
+    d_rr = np.linalg.norm(real[:, None] - real[None], axis=-1)
+    d_ff = np.linalg.norm(fake[:, None] - fake[None], axis=-1)
+    d_rf = np.linalg.norm(real[:, None] - fake[None], axis=-1)  # [real, fake]
+    r3, r5 = np.sort(d_rr, 1)[:, 3], np.sort(d_rr, 1)[:, 5]  # column 0: the point itself
+    f3 = np.sort(d_ff, 1)[:, 3]
+    expected = {"precision": (d_rf <= r3[:, None]).any(0).mean(), "recall": (d_rf <= f3[None]).any(1).mean(),
+                "density": (d_rf <= r5[:, None]).sum() / (5 * len(fake)),
+                "coverage": (d_rf.min(1) <= r5).mean()}
+    got = scores.manifold_scores(real, fake, k_pr=3, k_dc=5)
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, abs=1e-9), key
+
+
+def test_kid_is_the_unbiased_mmd_of_the_cubic_kernel_over_the_same_subsets():
+    a, b = RNG.normal(size=(400, 16)) + 1.0, RNG.normal(size=(300, 16)) * 1.1 + 1.0
+    m, d, rng = 100, 16, np.random.default_rng(5)
+    values = []
+    for _ in range(7):
+        x, y = a[rng.choice(len(a), m, replace=False)], b[rng.choice(len(b), m, replace=False)]
+        k = lambda u, v: (u @ v.T / d + 1) ** 3  # noqa: E731 - float64 numpy throughout
+        off = lambda kk: (kk.sum() - np.trace(kk)) / (m * (m - 1))  # noqa: E731
+        values.append(off(k(x, x)) + off(k(y, y)) - 2 * k(x, y).mean())
+    mean, std = scores.kid(a, b, subsets=7, subset_size=m, seed=5)
+    assert mean == pytest.approx(np.mean(values), rel=1e-5) and std == pytest.approx(np.std(values), rel=1e-5)
+
+
+def test_extractors_read_with_folded_batch_norms_and_pool_before_relu_as_the_trained_networks_do():
+    from gankit.data.mnist import bundled_mnist
+    from gankit.data.base import to_float
+    from gankit.nets.classifiers import bundled_classifier
+
+    x = to_float(torch.from_numpy(bundled_mnist()["x_test"][:300]).unsqueeze(1))
+    for name in ("mnist", "mnist-b"):
+        extractor, (trained, _) = get_extractor(name), bundled_classifier(name)
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in extractor.net.modules())
+        with torch.no_grad():
+            want_features, want_logits = trained(x)
+            got_features, got_logits = extractor.net(x.contiguous(memory_format=torch.channels_last))
+        scale = want_features.abs().max().item()
+        assert torch.allclose(got_features, want_features, atol=1e-5 * scale, rtol=0)
+        assert torch.equal(got_logits.argmax(1), want_logits.argmax(1))
+    net = bundled_classifier("mnist")[0]
+    conv1, conv2 = net.body[0], net.body[3]
+    pool = torch.nn.functional.max_pool2d
+    with torch.no_grad():  # the order the network was trained in: convolution, ReLU, pooling
+        h = pool(conv2(pool(conv1(x).relu(), 2)).relu(), 2)
+        assert torch.equal(net.body[:6](x), h)
+
+
 def test_classifier_score_bounds():
     confident = np.eye(10)[np.arange(1000) % 10] * 50.0  # every class, each predicted with certainty
     assert scores.classifier_score(confident)[0] == pytest.approx(10.0, rel=1e-6)

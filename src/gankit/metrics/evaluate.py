@@ -32,6 +32,9 @@ IS_SPLITS = 10
 
 
 MNIST_LIKE = ("mnist", "mnist-idx")
+# in the reference cache's file names: raised when the extractors' arithmetic changes (v2: batch norms folded into
+# the convolutions), so that reals and fakes are always read by the same computation
+FEATURES_VERSION = 2
 
 
 def eval_setup(cfg) -> tuple[str, str] | None:
@@ -63,7 +66,7 @@ def reference_images(ref: str) -> torch.Tensor:
 def reference_features(ref: str, extractor: Extractor) -> dict[str, np.ndarray]:
     """Features of a reference set and their k-NN radii (`radii_K`), cached on disk under the extractor's
     checksum: they are the same for every evaluation against this reference."""
-    path = cache_dir() / "refs" / f"{ref}-{extractor.name}-{extractor.checksum[:16]}.npz"
+    path = cache_dir() / "refs" / f"{ref}-{extractor.name}-{extractor.checksum[:16]}-v{FEATURES_VERSION}.npz"
     radii_keys = [f"radii_{k}" for k in (K_PRECISION_RECALL, K_DENSITY_COVERAGE)]
     out = None
     if path.is_file():

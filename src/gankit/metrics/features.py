@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn as nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from ..data.base import fit_images, to_float
 from ..errors import GankitError
@@ -26,6 +28,21 @@ class Extractor:
         raise NotImplementedError
 
 
+def for_reading(net: nn.Module) -> nn.Module:
+    """The same function of an eval-mode network, cheaper to run: each Conv2d followed by a BatchNorm2d in a
+    Sequential becomes one convolution (outputs agree to float rounding) and ReLUs work in place. For reading
+    images without gradients only: the folded network no longer trains like the original."""
+    for module in list(net.modules()):
+        if isinstance(module, nn.ReLU):
+            module.inplace = True
+        if isinstance(module, nn.Sequential):
+            for i in range(len(module) - 1):
+                if isinstance(module[i], nn.Conv2d) and isinstance(module[i + 1], nn.BatchNorm2d):
+                    module[i] = fuse_conv_bn_eval(module[i], module[i + 1])
+                    module[i + 1] = nn.Identity()
+    return net
+
+
 class BundledClassifier(Extractor):
     """A classifier shipped with gankit: images are converted to 1 channel and side x side, then to [-1, 1], as
     it was trained; it gives its feature layer and its logits."""
@@ -34,9 +51,9 @@ class BundledClassifier(Extractor):
     side = 0
 
     def __init__(self) -> None:
-        self.net, self.checksum = bundled_classifier(self.name)
+        net, self.checksum = bundled_classifier(self.name)
         # channels-last convolutions are about 1.5x faster on the CPU; features agree to ~1e-6 of their scale
-        self.net.to(memory_format=torch.channels_last)
+        self.net = for_reading(net).to(memory_format=torch.channels_last)
 
     @torch.no_grad()
     def __call__(self, images: torch.Tensor, batch_size: int = 500) -> dict[str, np.ndarray]:
