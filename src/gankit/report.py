@@ -46,12 +46,10 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int = 0, scale: int = 0) -
 
 def save_points(points: torch.Tensor, path: Path, title: str = "") -> Path:
     """A scatter plot of 2-D samples [N, 2]."""
-    import matplotlib
+    from matplotlib.figure import Figure  # a figure of its own, not pyplot's: no global state, no GUI backend
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    fig = Figure(figsize=(4.5, 4.5))
+    ax = fig.subplots()
     p = points.detach().float().cpu().numpy()
     ax.scatter(p[:, 0], p[:, 1], s=2, alpha=0.5)
     ax.set_aspect("equal")
@@ -61,7 +59,6 @@ def save_points(points: torch.Tensor, path: Path, title: str = "") -> Path:
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return Path(path)
 
 
@@ -101,14 +98,12 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> Path | None
     """Loss curves and D's outputs against the step, from stats.jsonl records."""
     if not records:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # without pyplot: a third less time to the file
 
     steps = [r["step"] for r in records]
     fid_records = [r for r in records if "fid" in r]
-    fig, axes = plt.subplots(1, 3 if fid_records else 2, figsize=(15 if fid_records else 10, 3.6))
+    fig = Figure(figsize=(15 if fid_records else 10, 3.6))
+    axes = fig.subplots(1, 3 if fid_records else 2)
     ax_loss, ax_prob = axes[0], axes[1]
     for key in sorted(k for k in records[-1] if k.startswith("loss/")):
         ax_loss.plot(steps, [r.get(key, np.nan) for r in records], label=key[5:])
@@ -146,7 +141,6 @@ def plot_curves(records: list[dict], path: Path, title: str = "") -> Path | None
         fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return Path(path)
 
 
