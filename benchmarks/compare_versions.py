@@ -5,8 +5,11 @@ speed:   `gankit bench speed` of the earlier commit and of the working tree, alt
          and gankit's own steps/s (a change that speeds up a network the plain loop shares shows only there).
 quality: the `gankit bench quality` JSON of earlier runs against new ones, preset by preset: mean, std and
          range over seeds, and whether the new mean lies within the old range widened by one old std.
+eval:    the full evaluation (`evaluate_images`, both classifiers) of 10,000 images of the earlier commit and of
+         the working tree, alternating fresh processes: seconds, and how far each figure moved.
 
 usage: python benchmarks/compare_versions.py speed --base d71691a --presets seed-mlp mnist-dcgan --runs 3
+       python benchmarks/compare_versions.py eval --base 8b465ca --runs 3
        python benchmarks/compare_versions.py quality --old benchmarks/results/quality-mnist.json ... \
            --new benchmarks/results/core/quality-mnist.json ...
 Tables are printed and written to --out (default benchmarks/results/core).
@@ -14,6 +17,7 @@ Tables are printed and written to --out (default benchmarks/results/core).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -35,23 +39,31 @@ def bench_speed(src: Path, presets: list[str], out: Path, steps: int, rounds: in
     return json.loads((out / "speed-cpu.json").read_text())["rows"]
 
 
+@contextlib.contextmanager
+def versions(base: str):
+    """(a scratch folder, {"base": the earlier commit's src, "new": the working tree's src}); the earlier commit is
+    checked out in a temporary git worktree, removed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        checkout = Path(tmp) / "base"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(checkout), base], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            yield Path(tmp), {"base": checkout / "src", "new": ROOT / "src"}
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)], check=False)
+
+
 def speed(args) -> str:
     rows: dict[str, dict[str, list[float]]] = {p: {"base": [], "new": []} for p in args.presets}
     rates: dict[str, dict[str, list[float]]] = {p: {"base": [], "new": []} for p in args.presets}
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "base"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.base], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for run in range(args.runs):
-                for version, src in (("base", base / "src"), ("new", ROOT / "src")):
-                    for row in bench_speed(src, args.presets, Path(tmp) / f"{version}-{run}", args.steps, args.rounds):
-                        rows[row["preset"]][version].append(row["ratio"])
-                        rates[row["preset"]][version].append(row["gankit_steps_per_s"])
-                    print(json.dumps({"run": run, "version": version,
-                                      **{p: rows[p][version][-1] for p in args.presets}}), flush=True)
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=False)
+    with versions(args.base) as (tmp, sources):
+        for run in range(args.runs):
+            for version, src in sources.items():
+                for row in bench_speed(src, args.presets, tmp / f"{version}-{run}", args.steps, args.rounds):
+                    rows[row["preset"]][version].append(row["ratio"])
+                    rates[row["preset"]][version].append(row["gankit_steps_per_s"])
+                print(json.dumps({"run": run, "version": version,
+                                  **{p: rows[p][version][-1] for p in args.presets}}), flush=True)
     lines = [f"### Speed ratio to the plain loop: {args.base} against the working tree", "",
              f"`gankit bench speed --steps {args.steps} --rounds {args.rounds} --repeats 1`, {args.runs} runs of each "
              "version, alternating; ratio = gankit steps/s over the plain loop's in the same process", "",
@@ -65,6 +77,54 @@ def speed(args) -> str:
                      f"| {rb:.1f} ({', '.join(f'{v:.1f}' for v in rates[preset]['base'])}) "
                      f"| {rn:.1f} ({', '.join(f'{v:.1f}' for v in rates[preset]['new'])}) | {rn / rb:.2f} |")
     write(args.out, "speed-vs-base", "\n".join(lines) + "\n", {"base": args.base, "ratios": rows, "gankit_steps_per_s": rates})
+    return "\n".join(lines)
+
+
+# run in a fresh process under each version: the full evaluation of 10,000 real training digits and of the same
+# digits under heavy noise (a poor generator's samples), after a small warm-up evaluation (imports, reference features)
+EVAL_CHILD = """
+import json, sys, time, torch
+from gankit.data.mnist import bundled_mnist
+from gankit.metrics.evaluate import evaluate_images
+digits = torch.from_numpy(bundled_mnist()["x_train"][:10000]).unsqueeze(1)
+noise = 60 * torch.randn(digits.shape, generator=torch.Generator().manual_seed(0))
+sets = {"digits": digits, "noisy digits": (digits.float() + noise).clamp(0, 255).to(torch.uint8)}
+evaluate_images(digits[:100])  # both classifiers read their reference features once
+out = {}
+for name, images in sets.items():
+    start = time.perf_counter()
+    figures = evaluate_images(images, seed=0)
+    out[name] = {"seconds": time.perf_counter() - start,
+                 "figures": {k: v for k, v in figures.items() if isinstance(v, float)}}
+print(json.dumps(out))
+"""
+
+
+def evaluation(args) -> str:
+    runs: dict[str, list[dict]] = {"base": [], "new": []}
+    with versions(args.base) as (tmp, sources):
+        for run in range(args.runs):
+            for version, src in sources.items():
+                env = {**os.environ, "PYTHONPATH": str(src), "GANKIT_CACHE": str(tmp / f"cache-{version}")}
+                proc = subprocess.run([sys.executable, "-c", EVAL_CHILD], env=env, capture_output=True, text=True,
+                                      check=True)
+                runs[version].append(json.loads(proc.stdout.splitlines()[-1]))
+                print(json.dumps({"run": run, "version": version,
+                                  **{k: round(v["seconds"], 2) for k, v in runs[version][-1].items()}}), flush=True)
+    lines = [f"### The full evaluation of 10,000 images: {args.base} against the working tree", "",
+             f"`evaluate_images` (main classifier and second opinion, every figure), {args.runs} fresh processes of each "
+             "version, alternating, each after a warm-up; seconds per evaluation (median, runs in brackets), and "
+             "the largest relative change of any figure between the versions", "",
+             "| images | base seconds | new seconds | new / base | largest change of a figure |", "|---|---|---|---|---|"]
+    for name in runs["base"][0]:
+        base_s = [r[name]["seconds"] for r in runs["base"]]
+        new_s = [r[name]["seconds"] for r in runs["new"]]
+        old, now = runs["base"][0][name]["figures"], runs["new"][0][name]["figures"]
+        moved = max(((abs(now[k] - old[k]) / max(abs(old[k]), 1e-12), k) for k in old), default=(0.0, "-"))
+        lines.append(f"| {name} | {statistics.median(base_s):.2f} ({', '.join(f'{v:.2f}' for v in base_s)}) "
+                     f"| {statistics.median(new_s):.2f} ({', '.join(f'{v:.2f}' for v in new_s)}) "
+                     f"| {statistics.median(new_s) / statistics.median(base_s):.2f} | {moved[0]:.1e} ({moved[1]}) |")
+    write(args.out, "eval-vs-base", "\n".join(lines) + "\n", {"base": args.base, "runs": runs})
     return "\n".join(lines)
 
 
@@ -116,13 +176,16 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=3, help="runs of each version, alternating (default 3)")
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--rounds", type=int, default=5)
+    p = sub.add_parser("eval")
+    p.add_argument("--base", required=True, help="the earlier commit")
+    p.add_argument("--runs", type=int, default=3, help="runs of each version, alternating (default 3)")
     p = sub.add_parser("quality")
     p.add_argument("--old", nargs="+", type=Path, required=True, help="earlier quality JSON files")
     p.add_argument("--new", nargs="+", type=Path, required=True, help="new quality JSON files")
     for p in sub.choices.values():
         p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "core")
     args = parser.parse_args()
-    print(speed(args) if args.kind == "speed" else quality(args))
+    print({"speed": speed, "eval": evaluation, "quality": quality}[args.kind](args))
 
 
 if __name__ == "__main__":
