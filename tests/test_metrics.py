@@ -110,18 +110,19 @@ def test_kid_is_the_unbiased_mmd_of_the_cubic_kernel_over_the_same_subsets():
 def test_extractors_read_with_folded_batch_norms_and_pool_before_relu_as_the_trained_networks_do():
     from gankit.data.mnist import bundled_mnist
     from gankit.data.base import to_float
-    from gankit.nets.classifiers import bundled_classifier
+    from gankit.nets.classifiers import BUNDLED, bundled_classifier
 
     x = to_float(torch.from_numpy(bundled_mnist()["x_test"][:300]).unsqueeze(1))
-    for name in ("mnist", "mnist-b"):
+    for name, (_, _, _, side) in BUNDLED.items():  # every bundled network, with and without batch norms
+        images = torch.nn.functional.interpolate(x, size=(side, side), mode="bilinear") if side != 28 else x
         extractor, (trained, _) = get_extractor(name), bundled_classifier(name)
         assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in extractor.net.modules())
         with torch.no_grad():
-            want_features, want_logits = trained(x)
-            got_features, got_logits = extractor.net(x.contiguous(memory_format=torch.channels_last))
+            want_features, want_logits = trained(images)
+            got_features, got_logits = extractor.net(images.contiguous(memory_format=torch.channels_last))
         scale = want_features.abs().max().item()
-        assert torch.allclose(got_features, want_features, atol=1e-5 * scale, rtol=0)
-        assert torch.equal(got_logits.argmax(1), want_logits.argmax(1))
+        assert torch.allclose(got_features, want_features, atol=1e-5 * scale, rtol=0), name
+        assert torch.equal(got_logits.argmax(1), want_logits.argmax(1)), name
     net = bundled_classifier("mnist")[0]
     conv1, conv2 = net.body[0], net.body[3]
     pool = torch.nn.functional.max_pool2d
