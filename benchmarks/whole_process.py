@@ -58,14 +58,17 @@ def main() -> None:
             if name.startswith("gankit"):
                 last = (args.runs / "gankit" / "stats.jsonl").read_text().splitlines()[-1]
                 train_s.append(json.loads(last)["wall_s"])
-    gankit = statistics.median(seconds["gankit train seed-mlp"])
+    ours = seconds["gankit train seed-mlp"]
+    gankit = statistics.median(ours)
     lines = [f"{args.steps} steps of the tutorial's MLP GAN, whole processes, {args.rounds} alternating rounds; "
-             "median seconds (each round in brackets).", "",
-             "| program | seconds | rounds | gankit is faster by |", "|---|---|---|---|"]
+             "median seconds (each round in brackets). Faster by: the ratio of the medians, then round by round "
+             "(each program against gankit's run of the same round, which the machine's drifts hit alike).", "",
+             "| program | seconds | rounds | gankit is faster by | round by round |", "|---|---|---|---|---|"]
     for name, values in seconds.items():
         median = statistics.median(values)
+        paired = "" if name.startswith("gankit") else ", ".join(f"{v / g:.2f}x" for v, g in zip(values, ours))
         lines.append(f"| {name} | {median:.1f} | {', '.join(f'{v:.1f}' for v in values)} | "
-                     f"{'' if name.startswith('gankit') else f'{median / gankit:.2f}x'} |")
+                     f"{'' if name.startswith('gankit') else f'{median / gankit:.2f}x'} | {paired} |")
     lines += ["", f"gankit's run: {statistics.median(train_s):.1f} s of training (stats.jsonl), "
                   f"{gankit - statistics.median(train_s):.1f} s of start-up, evaluation, grids, checkpoint and export."]
     text = "\n".join(lines) + "\n"
