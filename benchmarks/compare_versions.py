@@ -43,6 +43,11 @@ def bench_speed(src: Path, presets: list[str], out: Path, steps: int, rounds: in
 def versions(base: str):
     """(a scratch folder, {"base": the earlier commit's src, "new": the working tree's src}); the earlier commit is
     checked out in a temporary git worktree, removed afterwards."""
+    known = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"],
+                           capture_output=True)
+    if known.returncode != 0:
+        print(f"compare_versions.py: --base {base} is not a commit of this repository", file=sys.stderr)
+        raise SystemExit(2)
     with tempfile.TemporaryDirectory() as tmp:
         checkout = Path(tmp) / "base"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(checkout), base], check=True,
@@ -167,18 +172,25 @@ def write(out: Path, stem: str, text: str, data: dict) -> None:
     (out / f"{stem}.json").write_text(json.dumps(data, indent=2))
 
 
+def positive(text: str) -> int:
+    value = int(text) if text.lstrip("-").isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="kind", required=True)
     p = sub.add_parser("speed")
     p.add_argument("--base", required=True, help="the earlier commit")
     p.add_argument("--presets", nargs="+", default=["seed-mlp", "mnist-dcgan"])
-    p.add_argument("--runs", type=int, default=3, help="runs of each version, alternating (default 3)")
-    p.add_argument("--steps", type=int, default=200)
-    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--runs", type=positive, default=3, help="runs of each version, alternating (default 3)")
+    p.add_argument("--steps", type=positive, default=200)
+    p.add_argument("--rounds", type=positive, default=5)
     p = sub.add_parser("eval")
     p.add_argument("--base", required=True, help="the earlier commit")
-    p.add_argument("--runs", type=int, default=3, help="runs of each version, alternating (default 3)")
+    p.add_argument("--runs", type=positive, default=3, help="runs of each version, alternating (default 3)")
     p = sub.add_parser("quality")
     p.add_argument("--old", nargs="+", type=Path, required=True, help="earlier quality JSON files")
     p.add_argument("--new", nargs="+", type=Path, required=True, help="new quality JSON files")
