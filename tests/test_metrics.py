@@ -177,9 +177,13 @@ def test_real_data_scores_well_and_the_card_is_complete():
 def test_reference_features_are_cached_by_checksum(tmp_path, monkeypatch):
     monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))
     extractor = get_extractor("mnist")
+    stale = tmp_path / "refs" / f"mnist-test-mnist-{extractor.checksum[:16]}.npz"  # an earlier version's file
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"features read by older arithmetic")
     first = reference_features("mnist-test", extractor)
     cached = list((tmp_path / "refs").glob("mnist-test-mnist-*.npz"))
-    assert len(cached) == 1 and extractor.checksum[:16] in cached[0].name
+    assert len(cached) == 1 and extractor.checksum[:16] in cached[0].name and cached[0].name.endswith("-v2.npz")
+    assert not stale.exists()  # replaced, not left behind
     assert np.array_equal(reference_features("mnist-test", extractor)["features"], first["features"])
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -63,10 +64,16 @@ def reference_images(ref: str) -> torch.Tensor:
     return images
 
 
+def reference_cache(ref: str, extractor: Extractor, version: int) -> Path:
+    """Where a reference's features under an extractor are cached (version 1 had no suffix)."""
+    suffix = "" if version == 1 else f"-v{version}"
+    return cache_dir() / "refs" / f"{ref}-{extractor.name}-{extractor.checksum[:16]}{suffix}.npz"
+
+
 def reference_features(ref: str, extractor: Extractor) -> dict[str, np.ndarray]:
     """Features of a reference set and their k-NN radii (`radii_K`), cached on disk under the extractor's
     checksum: they are the same for every evaluation against this reference."""
-    path = cache_dir() / "refs" / f"{ref}-{extractor.name}-{extractor.checksum[:16]}-v{FEATURES_VERSION}.npz"
+    path = reference_cache(ref, extractor, FEATURES_VERSION)
     radii_keys = [f"radii_{k}" for k in (K_PRECISION_RECALL, K_DENSITY_COVERAGE)]
     out = None
     if path.is_file():
@@ -85,6 +92,8 @@ def reference_features(ref: str, extractor: Extractor) -> dict[str, np.ndarray]:
         tmp = path.with_name(path.stem + f".{time.time_ns()}.tmp.npz")
         np.savez(tmp, **out)
         tmp.replace(path)
+        for version in range(1, FEATURES_VERSION):  # files of an earlier arithmetic are never read again
+            reference_cache(ref, extractor, version).unlink(missing_ok=True)
     except OSError:
         pass  # a read-only cache only costs recomputation
     return out
