@@ -79,6 +79,16 @@ def test_manifold_scores_do_not_depend_on_the_chunk_size(monkeypatch):
     assert scores.manifold_scores(real, fake) == a
 
 
+def test_distances_are_cdist_s_bit_for_bit_in_every_chunk(monkeypatch):
+    a, b = RNG.normal(size=(70, 9)) * 3 + 1, RNG.normal(size=(90, 9))
+    monkeypatch.setattr(scores, "CHUNK", 32)  # chunks of 32, 32 and 6 rows, all through one buffer
+    chunks = [(start, d.clone()) for start, d in scores._distance_chunks(a, b)]
+    assert [start for start, _ in chunks] == [0, 32, 64]
+    a32, b32 = torch.as_tensor(a, dtype=torch.float32), torch.as_tensor(b, dtype=torch.float32)
+    for start, d in chunks:  # (the matrix product's rounding may depend on how many rows it has, as cdist's does)
+        assert torch.equal(d, torch.cdist(a32[start:start + 32], b32))
+
+
 def test_manifold_scores_match_their_definitions_computed_directly():
     real, fake = RNG.normal(size=(300, 5)), RNG.normal(size=(280, 5)) * 1.3 + 0.2
     d_rr = np.linalg.norm(real[:, None] - real[None], axis=-1)
