@@ -3,10 +3,12 @@ logging, sample grids, checkpoints and resume. Recipes say what a phase computes
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 import os
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -50,6 +52,22 @@ def pick_device(name: str) -> torch.device:
     if name != "cpu" and not name.startswith("cuda"):
         raise GankitError(f"unknown device '{name}'; valid: auto, cpu, cuda")
     return torch.device(name)
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's allocator to keep freed memory for reuse (blocks up to 32 MB, and up to 256 MB at the top of
+    the heap) instead of returning it to the system. By default it gives a step's few-MB buffers (the bf16 copies
+    of the weights, the fp32 gradients) back each time and faults them in again on the next step: 400,000 page
+    faults and ~4% of the training time of the tutorial's MLP. False where the C library has no mallopt."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(mallopt(M_TRIM_THRESHOLD, 256 << 20))
 
 
 PRECISIONS = ("fp32", "bf16", "auto")
@@ -192,6 +210,8 @@ class Trainer:
         if t.threads:
             torch.set_num_threads(t.threads)
         self.device = pick_device(t.device)
+        if self.device.type == "cpu":
+            keep_freed_memory()
         if self.dist.active and self.device.type == "cuda":
             self.device = torch.device("cuda", self.dist.local_rank)
         if self.device.type == "cuda":
