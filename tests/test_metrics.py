@@ -197,6 +197,30 @@ def test_reference_features_are_cached_by_checksum(tmp_path, monkeypatch):
     assert np.array_equal(reference_features("mnist-test", extractor)["features"], first["features"])
 
 
+def test_kid_s_reference_sums_are_cached_beside_the_features_and_change_no_figure(tmp_path, monkeypatch):
+    from gankit.metrics import evaluate
+
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))
+    monkeypatch.setattr(evaluate, "MAX_KID_SUMS", 2)
+    extractor = get_extractor("mnist")
+    images = evaluate.reference_images("mnist-train")[:300]
+    first = evaluate_images(images, seed=4)
+    real = reference_features("mnist-test", extractor)
+    key = "kid_sums_100x1000_seed4_n300"
+    assert key in real and real[key].shape == (100,)
+    direct = scores.kid(real["features"], extractor(images)["features"], 100, 1000, seed=4)  # computed whole
+    assert (first["kid"], first["kid_std"]) == direct
+    path = evaluate.reference_cache("mnist-test", extractor, evaluate.FEATURES_VERSION)
+    evaluate.store_reference(path, {**real, key: np.zeros(3)})  # a damaged entry is computed again
+    again = evaluate_images(images, seed=4)
+    assert again["kid"] == first["kid"] and again["kid_b"] == first["kid_b"]
+    assert reference_features("mnist-test", extractor)[key].shape == (100,)
+    for seed in (5, 6):  # at most MAX_KID_SUMS sets stay, the newest
+        evaluate_images(images[:100], seed=seed, fid_only=False)
+    kept = [k for k in reference_features("mnist-test", extractor) if k.startswith("kid_sums_")]
+    assert kept == ["kid_sums_100x1000_seed5_n100", "kid_sums_100x1000_seed6_n100"]
+
+
 def test_missing_inception_weights_say_where_to_put_them(tmp_path, monkeypatch):
     from gankit.metrics.features import EXTRACTORS
 

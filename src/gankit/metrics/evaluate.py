@@ -87,16 +87,39 @@ def reference_features(ref: str, extractor: Extractor) -> dict[str, np.ndarray]:
     out = out or extractor(reference_images(ref))
     radii = scores.knn_radii(out["features"], (K_PRECISION_RECALL, K_DENSITY_COVERAGE))
     out.update({f"radii_{k}": v for k, v in radii.items()})
+    if store_reference(path, out):
+        for version in range(1, FEATURES_VERSION):  # files of an earlier arithmetic are never read again
+            reference_cache(ref, extractor, version).unlink(missing_ok=True)
+    return out
+
+
+def store_reference(path: Path, arrays: dict[str, np.ndarray]) -> bool:
+    """Write a reference cache file whole (a temporary file renamed over it); False where it cannot be written."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.stem + f".{time.time_ns()}.tmp.npz")
-        np.savez(tmp, **out)
+        np.savez(tmp, **arrays)
         tmp.replace(path)
-        for version in range(1, FEATURES_VERSION):  # files of an earlier arithmetic are never read again
-            reference_cache(ref, extractor, version).unlink(missing_ok=True)
+        return True
     except OSError:
-        pass  # a read-only cache only costs recomputation
-    return out
+        return False  # a read-only cache only costs recomputation
+
+
+MAX_KID_SUMS = 16  # sets of cached KID sums per reference file (one per eval seed and sample count)
+
+
+def reference_kid_sums(ref: str, extractor: Extractor, real: dict[str, np.ndarray], n_fake: int,
+                       seed: int) -> np.ndarray:
+    """The reference's own kernel sums in KID against n_fake samples (scores.kid_sums), cached beside its
+    features: a third of KID's work, the same at every evaluation with this seed and sample count."""
+    key = f"kid_sums_{KID_SUBSETS}x{KID_SUBSET_SIZE}_seed{seed}_n{n_fake}"
+    if key not in real or real[key].shape != (KID_SUBSETS,):  # absent, or a damaged entry
+        real[key] = scores.kid_sums(real["features"], n_fake, KID_SUBSETS, KID_SUBSET_SIZE, seed)
+        kept = [k for k in real if k.startswith("kid_sums_")]
+        for old in kept[:-MAX_KID_SUMS]:  # the oldest first: npz files keep the order they were written in
+            del real[old]
+        store_reference(reference_cache(ref, extractor, FEATURES_VERSION), real)
+    return real[key]
 
 
 # A second, independently trained network of the same data for extractors that have one: every
@@ -121,14 +144,16 @@ def evaluation_card(ref: str, extractor: Extractor, n_samples: int, seed: int | 
     return card
 
 
-def scores_with(net: Extractor, real: dict[str, np.ndarray], images: torch.Tensor, seed: int | None,
+def scores_with(net: Extractor, ref: str, real: dict[str, np.ndarray], images: torch.Tensor, seed: int | None,
                 labels: torch.Tensor | None, fid_only: bool) -> dict:
-    """Every metric of images in one extractor's features, against that extractor's reference features."""
+    """Every metric of images in one extractor's features, against that extractor's reference features `real`."""
     fake = net(images)
     out: dict = {"fid": scores.fid(real["features"], fake["features"])}
     if fid_only:
         return out
-    kid_mean, kid_std = scores.kid(real["features"], fake["features"], KID_SUBSETS, KID_SUBSET_SIZE, seed=seed or 0)
+    seed = seed or 0
+    real_sums = reference_kid_sums(ref, net, real, len(images), seed)
+    kid_mean, kid_std = scores.kid(real["features"], fake["features"], KID_SUBSETS, KID_SUBSET_SIZE, seed, real_sums)
     out.update({"kid": kid_mean, "kid_std": kid_std,
                 **scores.manifold_scores(real["features"], fake["features"], K_PRECISION_RECALL, K_DENSITY_COVERAGE,
                                          {k: real[f"radii_{k}"] for k in (K_PRECISION_RECALL, K_DENSITY_COVERAGE)})})
@@ -153,11 +178,11 @@ def evaluate_images(images: torch.Tensor, ref: str = "mnist-test", extractor: st
         raise GankitError(f"need at least {least} images to evaluate, got {len(images)}")
     net = get_extractor(extractor)
     real = reference_features(ref, net)
-    out = scores_with(net, real, images, seed, labels, fid_only)
+    out = scores_with(net, ref, real, images, seed, labels, fid_only)
     second = None
     if not fid_only and extractor in SECOND_OPINION:
         second = get_extractor(SECOND_OPINION[extractor])
-        other = scores_with(second, reference_features(ref, second), images, seed, labels, fid_only)
+        other = scores_with(second, ref, reference_features(ref, second), images, seed, labels, fid_only)
         out.update({f"{key}_b": value for key, value in other.items() if isinstance(value, (int, float))})
     out["card"] = evaluation_card(ref, net, len(images), seed, len(real["features"]), source, second)
     return out

@@ -39,31 +39,52 @@ def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
     return frechet_distance(*mean_cov(features_a), *mean_cov(features_b))
 
 
-def kid(features_a: np.ndarray, features_b: np.ndarray, subsets: int = 100, subset_size: int = 1000,
-        seed: int = 0) -> tuple[float, float]:
-    """Unbiased MMD^2 with k(x, y) = (x.y / d + 1)^3, averaged over random subsets: (mean, std).
-
-    The dot products in float32 (a relative error near 1e-7 each, which moves MMD^2 by ~1e-6 of itself), the cubes
-    and sums in float64: the kernel values are in the hundreds while MMD^2 is near zero, so float32 sums would move
-    it in the fourth digit. Two buffers serve every subset's kernels (fresh ones cost their page faults).
-    """
-    a = torch.as_tensor(np.asarray(features_a), dtype=torch.float32)
-    b = torch.as_tensor(np.asarray(features_b), dtype=torch.float32)
-    m = min(subset_size, len(a), len(b))
-    d = a.shape[1]
+def _kid_draws(n_a: int, n_b: int, subsets: int, subset_size: int, seed: int):
+    """The subsets KID averages over: `subsets` pairs (rows of a, rows of b), each m rows without replacement."""
+    m = min(subset_size, n_a, n_b)
     rng = np.random.default_rng(seed)
+    for _ in range(subsets):
+        yield rng.choice(n_a, m, replace=False), rng.choice(n_b, m, replace=False)
 
+
+def _kernel_sums(m: int, d: int):
+    """sum(x, y, skip_diagonal): the sum of k(x_i, y_j) = (x_i.y_j / d + 1)^3 over an m x m block, without the
+    diagonal when asked. The dot products in float32 (a relative error near 1e-7 each, which moves MMD^2 by ~1e-6 of
+    itself), the cubes and sums in float64: the kernel values are in the hundreds while MMD^2 is near zero, so float32
+    sums would move it in the fourth digit. Two buffers serve every block (fresh ones cost their page faults)."""
     one, dots, cubes = torch.ones(()), torch.empty(m, m), torch.empty(m, m, dtype=torch.float64)
 
     def kernel_sum(x: torch.Tensor, y: torch.Tensor, skip_diagonal: bool) -> float:
         k = cubes.copy_(torch.addmm(one, x, y.T, alpha=1 / d, out=dots)).pow_(3)
         return k.sum(dtype=torch.float64).item() - (k.diagonal().sum(dtype=torch.float64).item() if skip_diagonal else 0)
 
+    return kernel_sum
+
+
+def kid_sums(features_a: np.ndarray, n_b: int, subsets: int = 100, subset_size: int = 1000,
+             seed: int = 0) -> np.ndarray:
+    """The kernel sums of a's own subsets in `kid` against n_b samples: they depend on a, not on b's values, so
+    a fixed reference's can be computed once and passed back to `kid`."""
+    a = torch.as_tensor(np.asarray(features_a), dtype=torch.float32)
+    m = min(subset_size, len(a), n_b)
+    kernel_sum = _kernel_sums(m, a.shape[1])
+    return np.array([kernel_sum(a[torch.from_numpy(x)], a[torch.from_numpy(x)], True)
+                     for x, _ in _kid_draws(len(a), n_b, subsets, subset_size, seed)])
+
+
+def kid(features_a: np.ndarray, features_b: np.ndarray, subsets: int = 100, subset_size: int = 1000,
+        seed: int = 0, sums_a: np.ndarray | None = None) -> tuple[float, float]:
+    """Unbiased MMD^2 with k(x, y) = (x.y / d + 1)^3, averaged over random subsets: (mean, std).
+    sums_a: `kid_sums(features_a, len(features_b), subsets, subset_size, seed)`, when known already."""
+    a = torch.as_tensor(np.asarray(features_a), dtype=torch.float32)
+    b = torch.as_tensor(np.asarray(features_b), dtype=torch.float32)
+    m = min(subset_size, len(a), len(b))
+    kernel_sum = _kernel_sums(m, a.shape[1])
     values = []
-    for _ in range(subsets):
-        x = a[torch.from_numpy(rng.choice(len(a), m, replace=False))]
-        y = b[torch.from_numpy(rng.choice(len(b), m, replace=False))]
-        off_diagonal = (kernel_sum(x, x, True) + kernel_sum(y, y, True)) / (m * (m - 1))
+    for i, (x_index, y_index) in enumerate(_kid_draws(len(a), len(b), subsets, subset_size, seed)):
+        x, y = a[torch.from_numpy(x_index)], b[torch.from_numpy(y_index)]
+        xx = sums_a[i] if sums_a is not None else kernel_sum(x, x, True)
+        off_diagonal = (xx + kernel_sum(y, y, True)) / (m * (m - 1))
         values.append(off_diagonal - 2 * kernel_sum(x, y, False) / (m * m))
     return float(np.mean(values)), float(np.std(values))
 
