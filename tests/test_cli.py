@@ -168,3 +168,13 @@ def test_a_progress_bar_written_to_a_log_file_redraws_rarely(monkeypatch):
             time.sleep(0.005)
             bar.update(1)
     assert log.getvalue().count("\r") <= 3 and "200/200" in log.getvalue()
+
+
+def test_the_program_exits_without_a_last_garbage_sweep_and_loses_no_output(capsys):
+    from importlib.metadata import entry_points
+
+    assert [e.value for e in entry_points(group="console_scripts") if e.name == "gankit"] == ["gankit.cli:entry"]
+    assert main(["list"]) == 0
+    expected = capsys.readouterr().out
+    code, out, _ = gankit("list")  # piped: every buffered line must still reach the pipe
+    assert code == 0 and out == expected and len(out.splitlines()) > 50
