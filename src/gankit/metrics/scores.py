@@ -68,8 +68,11 @@ def kid_sums(features_a: np.ndarray, n_b: int, subsets: int = 100, subset_size: 
     a = torch.as_tensor(np.asarray(features_a), dtype=torch.float32)
     m = min(subset_size, len(a), n_b)
     kernel_sum = _kernel_sums(m, a.shape[1])
-    return np.array([kernel_sum(a[torch.from_numpy(x)], a[torch.from_numpy(x)], True)
-                     for x, _ in _kid_draws(len(a), n_b, subsets, subset_size, seed)])
+    sums = []
+    for x_index, _ in _kid_draws(len(a), n_b, subsets, subset_size, seed):
+        x = a[torch.from_numpy(x_index)]
+        sums.append(kernel_sum(x, x, True))
+    return np.array(sums)
 
 
 def kid(features_a: np.ndarray, features_b: np.ndarray, subsets: int = 100, subset_size: int = 1000,
