@@ -57,14 +57,15 @@ def pick_device(name: str) -> torch.device:
 def keep_freed_memory() -> bool:
     """Ask glibc's allocator to keep freed memory for reuse (blocks up to 32 MB, and up to 256 MB at the top of
     the heap) instead of returning it to the system. By default it gives a step's few-MB buffers (the bf16 copies
-    of the weights, the fp32 gradients) back each time and faults them in again on the next step: 400,000 page
-    faults and ~4% of the training time of the tutorial's MLP. False where the C library has no mallopt."""
+    of the weights, the fp32 gradients) back each time and faults them in again on the next step: hundreds of
+    thousands of page faults, and 1-12% of the training time of the tutorial's MLP and the default DCGAN in the
+    runs measured (docs/speed.md). False where the setting is not available."""
     if not sys.platform.startswith("linux"):
         return False
     try:
         libc = ctypes.CDLL(None)
         mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+    except (OSError, AttributeError):  # a C library without mallopt
         return False
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     return bool(mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(mallopt(M_TRIM_THRESHOLD, 256 << 20))
