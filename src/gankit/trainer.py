@@ -238,6 +238,8 @@ class Trainer:
                                   f"(it has {', '.join(self.recipe.nets)})")
         self.opt_params = {name: [p for net in spec.nets for p in self.recipe.nets[net].parameters()]
                            for name, spec in self.opt_specs.items()}
+        # listed once: Module.requires_grad_ walks the module tree, twice a step for every net
+        self.net_params = {name: list(net.parameters()) for name, net in self.recipe.nets.items()}
         self.opts = {name: make_optimizer(cfg.optim, self.opt_params[name], spec)
                      for name, spec in self.opt_specs.items()}
         self.noise = torch.Generator(device=self.device).manual_seed(t.seed)  # every random draw of the steps
@@ -413,8 +415,10 @@ class Trainer:
         if phase.opt not in self.opts:
             raise GankitError(f"phase '{phase.name}' names optimizer '{phase.opt}'; the recipe declares "
                               f"{', '.join(self.opts)}")
-        for name, net in self.recipe.nets.items():
-            net.requires_grad_(name in phase.grads)
+        for name, params in self.net_params.items():
+            trains = name in phase.grads
+            for p in params:
+                p.requires_grad_(trains)
         with torch.autocast(self.device.type, dtype=self.autocast or torch.bfloat16, enabled=self.autocast is not None):
             out = self.recipe.compute(phase, batch, ctx)
         opt = self.opts[phase.opt]
