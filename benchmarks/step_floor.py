@@ -1,0 +1,119 @@
+"""gankit's training step against the same step written out by hand, and what a second core adds to either.
+
+The hand-written step is the tutorial's MLP GAN (seed-mlp) as the recipe runs it, with nothing else: bf16
+autocast, fused Adam, D on real and fake images in one pass, G's step through the fakes of D's step. It uses a
+second trainer's nets, optimizers, sampler and noise generator (same seed), and after a few steps of each the
+two trainers' weights and optimizer states must be equal bit for bit, so both sides do the same work. Then
+blocks of steps alternate in one process, so that drifts in machine speed hit both alike: what is left between
+them is the cost of gankit's recipes, phases and bookkeeping inside a step.
+
+    python benchmarks/step_floor.py --steps 400 --rounds 6
+
+Writes benchmarks/results/step-floor.{md,json}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from gankit.config import resolve
+from gankit.losses import d_minimax, g_nonsaturating
+from gankit.trainer import Trainer
+
+QUIET = ["eval.every=0", "eval.n_final=0", "train.minutes=0"]
+CHECK_STEPS = 5
+
+
+def hand_step(trainer: Trainer) -> None:
+    """One seed-mlp step written out: the same draws, arithmetic and order as the recipe's two phases."""
+    G, D, opt_g, opt_d = trainer.recipe.G, trainer.recipe.D, trainer.opts["G"], trainer.opts["D"]
+    real = trainer.data.batch(trainer.sampler.next())[trainer.recipe.real_key]
+    G.requires_grad_(True)
+    D.requires_grad_(True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        fake = G(torch.randn(len(real), G.z_dim, generator=trainer.noise))
+        logits_real, logits_fake = D(torch.cat([real, fake.detach()])).float().chunk(2)
+        loss_d = d_minimax(logits_real, logits_fake)
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+    D.requires_grad_(False)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss_g = g_nonsaturating(D(fake).float())
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+
+
+def same_state(a: Trainer, b: Trainer) -> bool:
+    nets_equal = all(torch.equal(x, y) for x, y in zip(a.recipe.state_dict().values(), b.recipe.state_dict().values()))
+    opts_equal = all(torch.equal(x, y) for name in a.opts
+                     for p, q in zip(a.opt_params[name], b.opt_params[name])
+                     for x, y in zip(a.opts[name].state[p].values(), b.opts[name].state[q].values()))
+    return nets_equal and opts_equal
+
+
+def ms_per_step(step, steps: int) -> float:
+    for _ in range(20):  # warm the allocator and the caches
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=400, help="steps per timed block")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/step-floor"))
+    args = parser.parse_args()
+    cfg = resolve("seed-mlp", QUIET + [f"train.steps={10 ** 9}"])
+    with tempfile.TemporaryDirectory() as folder:
+        ours = Trainer(cfg, Path(folder) / "gankit", progress=False)
+        hand = Trainer(cfg, Path(folder) / "hand", progress=False)
+        if ours.autocast is not torch.bfloat16 or ours.device.type != "cpu":
+            raise SystemExit("this benchmark writes out the CPU bf16 step; this machine trains seed-mlp otherwise")
+        for _ in range(CHECK_STEPS):
+            ours.train_step()
+            hand_step(hand)
+        if not same_state(ours, hand):
+            raise SystemExit(f"the hand-written step and gankit's differ after {CHECK_STEPS} steps: not the same work")
+        threads = torch.get_num_threads()
+        sides = {"gankit train_step": ours.train_step, "written out by hand": lambda: hand_step(hand)}
+        timings: dict[str, dict[int, list[float]]] = {name: {threads: [], 1: []} for name in sides}
+        for _ in range(args.rounds):
+            for count in (threads, 1):
+                torch.set_num_threads(count)
+                for name, step in sides.items():
+                    timings[name][count].append(ms_per_step(step, args.steps))
+        torch.set_num_threads(threads)
+    median = {name: {count: statistics.median(values) for count, values in by.items()} for name, by in timings.items()}
+    ours_ms, hand_ms = median["gankit train_step"][threads], median["written out by hand"][threads]
+    rounds = [o / h for o, h in zip(timings["gankit train_step"][threads], timings["written out by hand"][threads])]
+    lines = [f"seed-mlp, one process: gankit's `train_step` against the same step written out by hand (equal weights "
+             f"and optimizer states after {CHECK_STEPS} steps, bit for bit), {args.rounds} alternating rounds of "
+             f"{args.steps} steps; median ms per step (each round in brackets).", "",
+             f"| step | {threads} threads | 1 thread | speed-up from the second core |", "|---|---|---|---|"]
+    for name, by in timings.items():
+        cells = [f"{median[name][c]:.2f} ({', '.join(f'{v:.2f}' for v in by[c])})" for c in (threads, 1)]
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {median[name][1] / median[name][threads]:.2f}x |")
+    lines += ["", f"gankit's step over the hand-written one: {ours_ms / hand_ms:.3f} (round by round: "
+              f"{', '.join(f'{r:.3f}' for r in rounds)})."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".md").write_text(text)
+    args.out.with_suffix(".json").write_text(json.dumps(
+        {"steps": args.steps, "rounds": args.rounds, "threads": threads,
+         "ms_per_step": {name: {str(c): v for c, v in by.items()} for name, by in timings.items()}}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
