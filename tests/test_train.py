@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -279,3 +280,28 @@ def test_freed_buffers_are_reused_not_faulted_in_again_each_step():
     out = subprocess.run([sys.executable, "-c", CHURN], capture_output=True, text=True, check=True).stdout.split()
     assert out[0] == "True"
     assert int(out[1]) < 1000  # glibc's defaults: ~200,000 page faults here (4 MB buffers returned and refaulted)
+
+
+def load_step_floor():
+    spec = importlib.util.spec_from_file_location("step_floor", Path(__file__).parents[1] / "benchmarks" / "step_floor.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("precision", ["fp32", "auto"])
+def test_the_tutorials_step_is_the_one_written_out_by_hand(precision, tmp_path):
+    """seed-mlp's trainer step is the tutorial's algorithm and nothing else (benchmarks/step_floor.py times the
+    two): D on real and detached fakes, then G through the same fakes against the updated D, bit for bit."""
+    floor = load_step_floor()
+    cfg = resolve("seed-mlp", floor.QUIET + ["train.steps=100", "train.device=cpu", f"train.precision={precision}"])
+    ours, hand = Trainer(cfg, tmp_path / "ours", progress=False), Trainer(cfg, tmp_path / "hand", progress=False)
+    assert floor.same_state(ours, hand)
+    for _ in range(3):
+        ours.train_step()
+        floor.hand_step(hand)
+    assert floor.same_state(ours, hand)
+    hand.opts["G"].param_groups[0]["lr"] *= 2  # and the comparison sees a difference where there is one
+    ours.train_step()
+    floor.hand_step(hand)
+    assert not floor.same_state(ours, hand)
