@@ -1,12 +1,12 @@
 """gankit's training step against the same step written out by hand, and what a second core adds to either.
 
-The hand-written step is the tutorial's MLP GAN (seed-mlp) as the recipe runs it, with nothing else: bf16
-autocast, fused Adam, D on real and fake images in one pass, G's step through the fakes of D's step. It uses a
-second trainer's nets, optimizers, sampler and noise generator (same seed), and after a few steps of each the
-two trainers' weights and optimizer states must be equal bit for bit, so both sides do the same work. Then
-blocks of steps alternate in one process (in reverse order every other round), so that drifts in machine
-speed hit both alike: what is left between them is the cost of gankit's recipes, phases and bookkeeping
-inside a step.
+The hand-written step is the tutorial's MLP GAN (seed-mlp) as the recipe runs it, with nothing else: the
+trainer's precision (bf16 autocast on a CPU that has it), fused Adam, D on real and fake images in one pass,
+G's step through the fakes of D's step. It uses a second trainer's nets, optimizers, sampler and noise
+generator (same seed), and after a few steps of each the two trainers' weights and optimizer states must be
+equal bit for bit, so both sides do the same work. Then blocks of steps alternate in one process (in reverse
+order every other round), so that drifts in machine speed hit both alike: what is left between them is the
+cost of gankit's recipes, phases and bookkeeping inside a step.
 
 Two more rows put the step in proportion: the hand-written step on copies of the nets whose weights are
 themselves bf16 (no copies between bf16 and fp32, half the optimizer's memory traffic; it does not train the
@@ -119,6 +119,8 @@ def main() -> None:
                         help="change seed-mlp's config, e.g. the nets' widths (repeatable)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/step-floor"))
     args = parser.parse_args()
+    if args.steps < 1 or args.rounds < 1:
+        parser.error("--steps and --rounds must be at least 1")
     try:
         cfg = resolve("seed-mlp", QUIET + [f"train.steps={10 ** 9}"] + args.set)
     except GankitError as error:
@@ -150,9 +152,9 @@ def main() -> None:
     ours_ms, hand_ms = median["gankit train_step"][threads], median["written out by hand"][threads]
     rounds = [o / h for o, h in zip(timings["gankit train_step"][threads], timings["written out by hand"][threads])]
     changed = f" with {', '.join(args.set)}" if args.set else ""
-    lines = [f"seed-mlp{changed}, one process: gankit's `train_step` against the same step written out by hand (equal weights "
-             f"and optimizer states after {CHECK_STEPS} steps, bit for bit), {args.rounds} alternating rounds of "
-             f"{args.steps} steps; median ms per step (each round in brackets).", "",
+    lines = [f"seed-mlp{changed}, one process: gankit's `train_step` against the same step written out by hand "
+             f"(equal weights and optimizer states after {CHECK_STEPS} steps, bit for bit), {args.rounds} alternating "
+             f"rounds of {args.steps} steps; median ms per step (each round in brackets).", "",
              f"| step | {threads} threads | 1 thread | speed-up from the second core |", "|---|---|---|---|"]
     for name, by in timings.items():
         cells = [f"{median[name][c]:.2f} ({', '.join(f'{v:.2f}' for v in by[c])})" for c in (threads, 1)]
