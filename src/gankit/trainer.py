@@ -236,10 +236,10 @@ class Trainer:
             if unknown:
                 raise GankitError(f"optimizer '{name}' names nets the recipe does not have: {', '.join(unknown)} "
                                   f"(it has {', '.join(self.recipe.nets)})")
-        self.opt_params = {name: [p for net in spec.nets for p in self.recipe.nets[net].parameters()]
-                           for name, spec in self.opt_specs.items()}
         # listed once: Module.requires_grad_ walks the module tree, twice a step for every net
         self.net_params = {name: list(net.parameters()) for name, net in self.recipe.nets.items()}
+        self.opt_params = {name: [p for net in spec.nets for p in self.net_params[net]]
+                           for name, spec in self.opt_specs.items()}
         self.opts = {name: make_optimizer(cfg.optim, self.opt_params[name], spec)
                      for name, spec in self.opt_specs.items()}
         self.noise = torch.Generator(device=self.device).manual_seed(t.seed)  # every random draw of the steps
