@@ -178,3 +178,14 @@ def test_the_program_exits_without_a_last_garbage_sweep_and_loses_no_output():
                            capture_output=True, text=True, timeout=300)
     code, out, _ = gankit("list")  # piped: every buffered line must still reach the pipe
     assert code == plain.returncode == 0 and out == plain.stdout and len(out.splitlines()) > 50
+
+
+@pytest.mark.parametrize("command", [["train", "seed-mlp", "--dry-run"], ["sample", "nothing-here"], ["eval", "nothing-here"]])
+@pytest.mark.parametrize("seed, message", [("-1", "between 0 and 4294967295, got '-1'"),
+                                           ("99999999999999999999999", "between 0 and 4294967295"),
+                                           ("x", "a seed is a whole number, got 'x'")])
+def test_a_seed_outside_what_generators_take_is_refused_in_the_arguments(command, seed, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--seed", seed])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err

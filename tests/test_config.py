@@ -135,6 +135,8 @@ def test_an_unused_section_names_the_key_that_would_choose_it():
 @pytest.mark.parametrize("override, message", [
     ("train.minutes=nan", "'train.minutes' must be a finite number, got 'nan'"),
     ("train.minutes=-5", "'train.minutes' must be at least 0, got -5.0"),
+    ("train.seed=99999999999999999999999", "'train.seed' must be between 0 and 4294967295, got 99999999999999999999999"),
+    ("train.steps=99999999999999999999", "'train.steps' must be between 0 and 1000000000, got 99999999999999999999"),
     ("optim.G.lr=-1e-3", "'optim.G.lr' must be between 0 and 10, got -0.001"),
     ("optim.D.beta1=2", "'optim.D.beta1' must be at least 0 and below 1, got 2.0"),
     ("gan.z_dim=-3", "'gan.z_dim' must be between 1 and 4096, got -3"),

@@ -10,6 +10,7 @@ import time
 import warnings
 from pathlib import Path
 
+from .config import SEED_MAX, short
 from .errors import GankitError
 
 EPILOG_TRAIN = """\
@@ -39,6 +40,17 @@ def default_run_dir(cfg) -> Path:
     return Path("runs") / f"{cfg.preset or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def seed_value(text: str) -> int:
+    """A --seed: a whole number from 0 to SEED_MAX."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number, got {short(text)}") from None
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"a seed is between 0 and {SEED_MAX}, got {short(text)}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gankit", description="Train, sample and inspect generative adversarial networks.",
@@ -56,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     limit = p.add_mutually_exclusive_group()
     limit.add_argument("--steps", type=int, help="train for this many steps (train.steps)")
     limit.add_argument("--minutes", type=float, help="train for this many minutes (train.minutes)")
-    p.add_argument("--seed", type=int, help="random seed (train.seed)")
+    p.add_argument("--seed", type=seed_value, help="random seed (train.seed)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. --set train.batch_size=128 (repeatable; sections: data, "
                         "gan, the network's (dcgan, mlp, ...), optim, train, eval; see --dry-run)")
@@ -79,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder, generator.safetensors or generator.json")
     p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--out", required=True, help=".png for a grid, .npz for arrays, .txt for a text model's samples")
-    p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    p.add_argument("--seed", type=seed_value, default=0, help="noise seed (default 0)")
     p.add_argument("--label", type=int, help="conditional models: draw only this class (default: every class, "
                                              "one class per grid row)")
     p.add_argument("--temperature", type=float, help="text models: sampling temperature, lower = safer and less "
@@ -102,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="RUN_OR_EXPORT", help="run folder or generator export of a conditional GAN")
     p.add_argument("--n-per-class", type=int, required=True, metavar="N", help="images of each class")
     p.add_argument("--out", required=True, help="a folder (class subfolders of PNGs) or a file ending in .npz")
-    p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    p.add_argument("--seed", type=seed_value, default=0, help="noise seed (default 0)")
     p.add_argument("--truncation", type=float, metavar="PSI", help="style-based models: truncation psi (1 = none)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the class folders (or the .npz) already in --out; other files are kept")
@@ -120,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keys", type=int, default=4, help="latents each walk visits (default 4)")
     p.add_argument("--steps", type=int, default=16, help="frames from one latent to the next (default 16)")
     p.add_argument("--fps", type=float, default=12.0, help="frames per second (default 12)")
-    p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    p.add_argument("--seed", type=seed_value, default=0, help="latent seed (default 0)")
     p.add_argument("--truncation", type=float, metavar="PSI", help="style-based models: truncation psi (1 = none)")
     p.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
 
@@ -134,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the .png to write")
     p.add_argument("--cols", type=int, default=5, help="sources A, one per column (default 5)")
     p.add_argument("--rows", type=int, default=2, help="sources B per range of layers (default 2)")
-    p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    p.add_argument("--seed", type=seed_value, default=0, help="latent seed (default 0)")
     p.add_argument("--truncation", type=float, metavar="PSI", help="truncation psi (1 = none)")
     p.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
 
@@ -216,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="TARGET", help="run folder, generator export, .npz (key images) or image folder")
     p.add_argument("--ref", default="mnist-test", help="reference data: mnist-test (default) or mnist-train")
     p.add_argument("--n", type=int, default=10000, help="number of generated samples (default 10000)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument("--seed", type=seed_value, default=0, help="sampling seed (default 0)")
     p.add_argument("--extractor", default="mnist", help="feature extractor: mnist (default) or inception")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 

@@ -28,6 +28,9 @@ DEFAULT_PRESET = "mnist-cgan"
 DEFAULT_RECIPE = "gan"
 
 
+SEED_MAX = 2**32 - 1  # the largest seed: every generator a seed feeds (torch, numpy) takes it
+
+
 def ranged(default: Any, *, low: float | None = None, high: float | None = None, below: float | None = None,
            choices: tuple | None = None, zero_ok: bool = False) -> Any:
     """A config field with its valid values (for lists: of every item), checked whenever a config is built.
@@ -50,7 +53,7 @@ class DataConfig:
     channels: int = ranged(0, choices=(0, 1, 3))  # 1 grayscale, 3 RGB; 0 keeps the dataset's own
     limit: int = ranged(0, low=0)  # keep only the first N examples (0 = all), for quick runs and tests
     per_class: int = ranged(0, low=0)  # train split: keep N examples of each class (0 = all), chosen by subset_seed
-    subset_seed: int = ranged(0, low=0)  # which examples per_class keeps (a seeded draw without replacement)
+    subset_seed: int = ranged(0, low=0, high=SEED_MAX)  # which examples per_class keeps (a seeded draw without replacement)
     mirror: str = ""           # base URL to download IDX files from ("" = the dataset's default)
     strict: bool = False       # folder: refuse unreadable files instead of skipping them with a count
     crop: int = ranged(0, low=1, high=1024, zero_ok=True)  # random square crops of this side (0 = whole images)
@@ -88,9 +91,9 @@ class OptimConfig:
 @dataclass
 class TrainConfig:
     batch_size: int = ranged(64, low=2, high=65536)
-    steps: int = ranged(3000, low=0)  # stop after this many steps ...
+    steps: int = ranged(3000, low=0, high=10**9)  # stop after this many steps ...
     minutes: float = ranged(0.0, low=0)  # ... or after this many minutes of training, whichever first (0 = no limit)
-    seed: int = 0
+    seed: int = ranged(0, low=0, high=SEED_MAX)
     device: str = "auto"       # auto | cpu | cuda
     precision: str = ranged("fp32", choices=("fp32", "bf16", "auto"))  # bf16: autocast, fp32 where unsupported
     channels_last: bool = False  # NHWC memory layout for convolutional nets (pays on GPUs)
@@ -114,7 +117,7 @@ class EvalConfig:
     every: int = ranged(1000, low=0)           # steps between cheap scores logged to stats.jsonl (0 = never)
     n_cheap: int = ranged(2000, low=2, high=1_000_000)  # samples per cheap score
     n_final: int = ranged(10000, low=2, high=1_000_000, zero_ok=True)  # samples for the final metrics (0 = skip)
-    seed: int = 0              # sampling seed of every evaluation
+    seed: int = ranged(0, low=0, high=SEED_MAX)  # sampling seed of every evaluation
 
 
 FIXED_SECTIONS = {"data": DataConfig, "optim": OptimConfig, "train": TrainConfig, "eval": EvalConfig}
