@@ -189,3 +189,32 @@ def test_a_seed_outside_what_generators_take_is_refused_in_the_arguments(command
         main([*command, "--seed", seed])
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+GC_PROBE = """
+import gc, sys
+full = []
+gc.callbacks.append(lambda phase, info: full.append(1) if phase == "stop" and info["generation"] == 2 else None)
+if sys.argv[1] == "off":
+    gc.disable()
+import gankit
+print(len(full), gc.isenabled(), gc.get_freeze_count() == 0)
+if sys.argv[1] == "program":  # what the command finds frozen when it starts
+    import gankit.cli
+    gankit.cli.main = lambda: print(gc.get_freeze_count() > 100_000, file=sys.stderr) or 0
+    try:
+        gankit.cli.entry()
+    except SystemExit as stop:
+        assert stop.code == 0
+"""
+
+
+@pytest.mark.parametrize("state", ["on", "off", "program"])
+def test_importing_gankit_puts_off_full_sweeps_and_leaves_the_collector_as_it_was(state):
+    """No full sweep of the collector while gankit and torch are imported, the collector left on or off as it
+    was, nothing frozen by the import; the program's command starts with what the imports made frozen."""
+    proc = subprocess.run([sys.executable, "-c", GC_PROBE, state], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == f"0 {state != 'off'} True"
+    if state == "program":
+        assert proc.stderr.strip() == "True"

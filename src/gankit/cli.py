@@ -708,11 +708,15 @@ COMMANDS = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "export"
 
 
 def entry() -> None:
-    """The `gankit` program (and `python -m gankit`): main(), then an exit without a last sweep for garbage.
+    """The `gankit` program (and `python -m gankit`): main(), with the garbage collector kept off what lives as
+    long as the process.
 
-    At shutdown the interpreter collects every object it tracks, and torch alone brings hundreds of thousands:
-    0.5-0.9 s after every command. Frozen (gc.freeze), they are left to the exit itself. Nothing is lost by it:
-    results are written and closed by now, and module teardown still finalises every object outside a cycle."""
+    The imports leave some 180,000 objects (torch's, most of them), which every full sweep of the collector would
+    go through again: 0.1-0.2 s each, a few times a command. Frozen (gc.freeze) once imported, they are left out of
+    the sweeps. At exit the interpreter would also sweep everything once more (0.5-0.9 s); frozen again, what the
+    command made is left to the exit itself. Nothing is lost by it: results are written and closed by then, and
+    module teardown still finalises every object outside a cycle."""
+    gc.freeze()
     code = main()
     gc.freeze()
     raise SystemExit(code)
