@@ -197,8 +197,11 @@ full = []
 gc.callbacks.append(lambda phase, info: full.append(1) if phase == "stop" and info["generation"] == 2 else None)
 if sys.argv[1] == "off":
     gc.disable()
+if sys.argv[1] == "custom":
+    gc.set_threshold(500, 5, 3)
+before = gc.get_threshold()
 import gankit
-print(len(full), gc.isenabled(), gc.get_freeze_count() == 0)
+print(len(full), gc.isenabled(), gc.get_threshold() == before, gc.get_freeze_count() == 0)
 if sys.argv[1] == "program":  # what the command finds frozen when it starts
     import gankit.cli
     gankit.cli.main = lambda: print(gc.get_freeze_count() > 100_000, file=sys.stderr) or 0
@@ -206,15 +209,25 @@ if sys.argv[1] == "program":  # what the command finds frozen when it starts
         gankit.cli.entry()
     except SystemExit as stop:
         assert stop.code == 0
+if sys.argv[1] == "block":  # the trainer's build: no sweeps inside, what it made frozen after
+    import gankit.cli
+    frozen = gc.get_freeze_count()
+    with gankit.cli.without_sweeps():
+        inside = gc.isenabled()
+        made = [[] for _ in range(1000)]
+    print(inside, gc.isenabled(), gc.get_freeze_count() >= frozen + 1000, file=sys.stderr)
 """
 
 
-@pytest.mark.parametrize("state", ["on", "off", "program"])
+@pytest.mark.parametrize("state", ["on", "custom", "off", "program", "block"])
 def test_importing_gankit_puts_off_full_sweeps_and_leaves_the_collector_as_it_was(state):
-    """No full sweep of the collector while gankit and torch are imported, the collector left on or off as it
-    was, nothing frozen by the import; the program's command starts with what the imports made frozen."""
+    """No full sweep of the collector while gankit and torch are imported; the collector left on or off and
+    with the thresholds it had, nothing frozen by the import; the program's command starts with what the imports
+    made frozen, and the trainer's build runs without sweeps, its objects frozen after."""
     proc = subprocess.run([sys.executable, "-c", GC_PROBE, state], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[0] == f"0 {state != 'off'} True"
+    assert proc.stdout.splitlines()[0] == f"0 {state != 'off'} True True"
     if state == "program":
         assert proc.stderr.strip() == "True"
+    if state == "block":
+        assert proc.stderr.strip() == "False True True"

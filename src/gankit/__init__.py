@@ -5,10 +5,11 @@ Public API: `train`, `load_generator`, `resolve` (configs), and the component re
 import gc
 
 # Importing torch and gankit makes some 180,000 objects that live as long as the process, and the garbage
-# collector would sweep them all several times over while they are made (0.3-0.4 s of every start). The
-# sweeps are put off until the imports are done; nothing else changes (the collector is on again after).
-_collecting = gc.isenabled()
-gc.disable()
+# collector would sweep all of them several times over while they are made (0.3-0.4 s of every start). Full
+# sweeps are put off until the imports are done (the young generations are still collected as usual, so no
+# single sweep has all of them to go through); then the collector's thresholds are as they were.
+_thresholds = gc.get_threshold()
+gc.set_threshold(*_thresholds[:2], 1 << 30)
 try:
     from .config import Config, resolve
     from .errors import GankitError
@@ -16,8 +17,7 @@ try:
     from .sampling import load_generator
     from . import data, losses, nets, recipes  # noqa: F401  (fills the registries)
 finally:
-    if _collecting:
-        gc.enable()
+    gc.set_threshold(*_thresholds)
 
 __version__ = "0.1.0"
 
