@@ -72,11 +72,14 @@ def test_precision_stays_high_and_recall_drops_for_a_collapsed_generator():
     assert precision > 0.95 and recall < 0.3
 
 
-def test_manifold_scores_do_not_depend_on_the_chunk_size(monkeypatch):
-    real, fake = RNG.normal(size=(700, 6)), RNG.normal(size=(650, 6)) * 1.2
+@pytest.mark.parametrize("width", [6, 128])
+def test_manifold_scores_do_not_depend_on_the_chunk_size(monkeypatch, width):
+    real, fake = RNG.normal(size=(2100, width)), RNG.normal(size=(2050, width)) * 1.2
+    monkeypatch.setattr(scores, "CHUNK", 2048)
     a = scores.manifold_scores(real, fake)
-    monkeypatch.setattr(scores, "CHUNK", 33)
-    assert scores.manifold_scores(real, fake) == a
+    for chunk in (256, 33):
+        monkeypatch.setattr(scores, "CHUNK", chunk)
+        assert scores.manifold_scores(real, fake) == a
 
 
 def test_distances_are_cdist_s_bit_for_bit_in_every_chunk(monkeypatch):
